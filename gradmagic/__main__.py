@@ -1,0 +1,5 @@
+import sys
+
+from gradmagic.cli import main
+
+sys.exit(main())

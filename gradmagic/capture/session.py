@@ -1,0 +1,287 @@
+"""``check()``: instrument every ``keras.Model.fit`` while active and build the Report.
+
+Keras is patched at the class level for the duration and restored exactly afterwards
+(also on exceptions). Anything gradmagic itself gets wrong becomes a notice in the
+report; the user's ``fit`` still runs with the same arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+import keras
+
+from gradmagic.capture import keras_adapter
+from gradmagic.capture.source import SourceUnit
+from gradmagic.evidence.batches import FitArguments, sample_fit_data
+from gradmagic.evidence.fit_evidence import FitEvidence, FitException
+from gradmagic.evidence.model_info import describe_model
+from gradmagic.evidence.probe import run_probe
+from gradmagic.report.model import FitRecord, Report
+from gradmagic.rules.registry import run_rules
+
+PATCHED_METHODS = ("fit", "train_on_batch")
+_active = threading.local()
+
+
+class _Hooks:
+    """Optional stages other modules plug in (pre-flight, recorder) without the session knowing them."""
+
+    before_fit: list[Callable[[FitEvidence], None]] = []
+    around_fit: list[Callable[[FitEvidence, Callable[[], Any]], Any]] = []
+
+
+hooks = _Hooks
+
+
+class CheckSession:
+    """One active check. Use through :func:`gradmagic.check`."""
+
+    def __init__(self, source: SourceUnit, *, reraise: bool = False, probe: bool = True,
+                 train: bool = True, options: dict[str, Any] | None = None) -> None:
+        self.source = source
+        self.reraise = reraise
+        self.probe = probe
+        self.train = train
+        self.options = options or {}
+        self.report = Report(source=source.text, filename=source.filename)
+        self.evidence: list[FitEvidence] = []
+        self.layer_lines: dict[int, int] = {}
+        self._saved: dict[str, Any] = {}
+        self._seen_batches: set[tuple[int, int | None]] = set()
+        self._started = 0.0
+        self.listeners: list[Callable[[str, Any], None]] = []
+
+    # -- install / restore -------------------------------------------------------------
+    def __enter__(self) -> Report:
+        self.source.register()
+        self._started = time.perf_counter()
+        for name in PATCHED_METHODS:
+            self._saved[name] = keras.Model.__dict__.get(name, _MISSING)
+            setattr(keras.Model, name, self._instrumented(name, getattr(keras.Model, name)))
+        self._saved["layer_init"] = keras.Layer.__dict__["__init__"]
+        keras.Layer.__init__ = self._recording_layer_init(self._saved["layer_init"])
+        return self.report
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.restore()
+        self.report.duration_s = round(time.perf_counter() - self._started, 3)
+        return False
+
+    def restore(self) -> None:
+        for name in PATCHED_METHODS:
+            saved = self._saved.get(name, _MISSING)
+            if saved is _MISSING:
+                if name in keras.Model.__dict__:
+                    delattr(keras.Model, name)
+            else:
+                setattr(keras.Model, name, saved)
+        if "layer_init" in self._saved:
+            keras.Layer.__init__ = self._saved.pop("layer_init")
+
+    def _recording_layer_init(self, original: Callable) -> Callable:
+        session = self
+
+        def __init__(layer, *args, **kwargs):
+            original(layer, *args, **kwargs)
+            if id(layer) not in session.layer_lines:
+                line = _creation_line(session.source, sys._getframe(1))
+                if line is not None:
+                    session.layer_lines[id(layer)] = line
+
+        return __init__
+
+    # -- the instrumented call ----------------------------------------------------------
+    def _instrumented(self, method: str, original: Callable) -> Callable:
+        session = self
+
+        def instrumented(model, *args, **kwargs):
+            if getattr(_active, "busy", False):
+                return original(model, *args, **kwargs)
+            line = session.source.caller_line(sys._getframe(1))
+            if method == "train_on_batch":
+                key = (id(model), line)
+                if key in session._seen_batches:
+                    return original(model, *args, **kwargs)
+                session._seen_batches.add(key)
+            _active.busy = True
+            try:
+                return session._run_fit(method, original, model, line, args, kwargs)
+            finally:
+                _active.busy = False
+
+        instrumented.__wrapped__ = original
+        instrumented.__gradmagic__ = True
+        return instrumented
+
+    def _run_fit(self, method: str, original: Callable, model: keras.Model, line: int | None,
+                 args: tuple, kwargs: dict) -> Any:
+        evidence = None
+        try:
+            evidence, args, kwargs = self._before_fit(method, original, model, line, args, kwargs)
+        except Exception as error:  # noqa: BLE001 - gradmagic must never stop the user's fit
+            self._notice(f"gradmagic could not prepare this {method} call ({type(error).__name__}: {error})")
+
+        if not self.train:
+            result, raised = None, None
+            if evidence is not None:
+                evidence.status = "completed"
+        else:
+            result, raised = self._call_fit(original, model, args, kwargs, evidence)
+
+        if evidence is not None:
+            self._record(evidence)
+        if raised is not None:
+            if isinstance(raised, KeyboardInterrupt) or self.reraise:
+                raise raised
+            return None
+        return result
+
+    def _before_fit(self, method, original, model, line, args, kwargs):
+        index = len(self.evidence)
+        if method == "fit":
+            fit_args = FitArguments.bind(original, model, args, kwargs)
+        else:
+            fit_args = FitArguments.bind(original, model, args, kwargs)
+            fit_args.arguments.setdefault("batch_size", None)
+        sample, replacements = sample_fit_data(fit_args)
+        if replacements:
+            fit_args.arguments.update(replacements)
+            args, kwargs = (), fit_args.arguments
+        evidence = FitEvidence(
+            index=index,
+            line=line,
+            method=method,
+            model=model,
+            model_info=describe_model(model, self.layer_lines),
+            data=sample,
+            custom_train_step=keras_adapter.has_custom_train_step(model),
+            compiled=keras_adapter.is_compiled(model),
+            loss_config=keras_adapter.compiled_loss_config(model),
+            fit_kwargs=fit_args.arguments,
+        )
+        self.evidence.append(evidence)
+        for hook in hooks.before_fit:
+            self._guarded(hook, evidence)
+        if self.probe and evidence.compiled:
+            try:
+                evidence.probe = run_probe(model, sample, self.source)
+            except Exception as error:  # noqa: BLE001
+                self._notice(f"the gradient probe failed ({type(error).__name__}: {error})")
+            evidence.model_info = describe_model(model, self.layer_lines)
+        return evidence, args, kwargs
+
+    def _call_fit(self, original, model, args, kwargs, evidence):
+        call = lambda: original(model, *args, **kwargs)  # noqa: E731
+        for hook in hooks.around_fit:
+            call = _wrap_hook(hook, evidence, call, self)
+        try:
+            result = call()
+        except KeyboardInterrupt as error:
+            self._mark(evidence, "interrupted", error)
+            return None, error
+        except Exception as error:  # noqa: BLE001 - kept in the report, re-raised by policy
+            self._mark(evidence, "failed", error)
+            return None, error
+        return result, None
+
+    def _mark(self, evidence: FitEvidence | None, status: str, error: BaseException) -> None:
+        if evidence is None:
+            return
+        evidence.status = status
+        evidence.exception = FitException(
+            type(error).__name__, str(error), self.source.traceback_line(error.__traceback__)
+        )
+
+    def _record(self, evidence: FitEvidence) -> None:
+        exception = evidence.exception
+        self.report.fits.append(
+            FitRecord(
+                index=evidence.index,
+                line=evidence.line,
+                status=evidence.status,
+                exception_type=exception.type if exception else None,
+                exception_message=exception.message if exception else None,
+                model_name=evidence.model_info.name,
+                method=evidence.method,
+            )
+        )
+        try:
+            for finding in run_rules(self.source, evidence, self.evidence[:-1]):
+                self.report.add(finding)
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"a gradmagic rule failed ({type(error).__name__}: {error})")
+        self._emit("fit_end", evidence)
+
+    def _guarded(self, hook: Callable, *args: Any) -> None:
+        try:
+            hook(*args)
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"{getattr(hook, '__name__', 'a hook')} failed ({type(error).__name__}: {error})")
+
+    def _notice(self, text: str) -> None:
+        if text not in self.report.notices:
+            self.report.notices.append(text)
+
+    def _emit(self, event: str, payload: Any) -> None:
+        for listener in self.listeners:
+            try:
+                listener(event, payload)
+            except Exception:  # noqa: BLE001 - a broken view must not stop training
+                pass
+
+
+def _wrap_hook(hook, evidence, call, session):
+    def wrapped():
+        return hook(evidence, call, session)
+    return wrapped
+
+
+def _creation_line(source: SourceUnit, frame) -> int | None:
+    """The innermost line of ``source`` that creates the layer, skipping user ``__init__`` bodies."""
+    while frame is not None:
+        if source.is_ours(frame.f_code.co_filename) and frame.f_code.co_name != "__init__":
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+def check(source: str | None = None, filename: str | None = None, *, reraise: bool = False,
+          probe: bool = True, train: bool = True, options: dict[str, Any] | None = None) -> CheckSession:
+    """Diagnose every ``fit`` call made while the returned context is active.
+
+    Args:
+        source: the text of the cell or script being checked; lines in the report refer
+            to it. Defaults to the file of the calling frame.
+        filename: the filename ``source`` is compiled under. Defaults to the caller's file.
+        reraise: re-raise an exception from ``fit`` after diagnosing it. Defaults to False
+            (the failed ``fit`` returns None and the exception is kept in the report).
+        probe: run the one-batch gradient probe before training. Defaults to True.
+        train: run ``fit`` itself. Defaults to True; False checks without training.
+
+    Returns:
+        A context manager whose ``__enter__`` returns the live :class:`Report`.
+
+    Example:
+        >>> with gradmagic.check() as report:
+        ...     model.fit(x, y)
+        >>> print(report.codes())
+    """
+    if filename is None or source is None:
+        caller = sys._getframe(1)
+        filename = filename or caller.f_code.co_filename
+        if source is None:
+            import linecache
+
+            source = "".join(linecache.getlines(filename))
+    return CheckSession(SourceUnit(source, filename), reraise=reraise, probe=probe, train=train, options=options)

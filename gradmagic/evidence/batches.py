@@ -1,0 +1,179 @@
+"""A first batch of what ``fit`` will train on, taken without changing what ``fit`` sees."""
+
+from __future__ import annotations
+
+import inspect
+import types
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gradmagic.capture import keras_adapter
+
+PROBE_ROWS = 64
+
+
+@dataclass
+class DataSample:
+    """The data side of one ``fit`` call.
+
+    ``x``/``y``/``sample_weight`` are the first batch (NumPy or tensors) or None when
+    unknown. ``element`` is the first element exactly as a generator/dataset yielded it.
+    ``full_x``/``full_y`` are the whole arrays when ``fit`` got arrays.
+    """
+
+    kind: str
+    x: Any = None
+    y: Any = None
+    sample_weight: Any = None
+    has_targets: bool = False
+    element: Any = None
+    element_kind: str | None = None
+    full_x: Any = None
+    full_y: Any = None
+    batch_size: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def available(self) -> bool:
+        return self.x is not None
+
+
+@dataclass
+class FitArguments:
+    """``fit``'s arguments bound to its signature, with the data argument possibly replaced."""
+
+    arguments: dict[str, Any]
+
+    @classmethod
+    def bind(cls, fit: Callable, model: keras.Model, args: tuple, kwargs: dict) -> FitArguments:
+        signature = inspect.signature(fit)
+        bound = signature.bind(model, *args, **kwargs)
+        arguments = dict(bound.arguments)
+        arguments.pop(next(iter(signature.parameters)))
+        return cls(arguments)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.arguments.get(name, default)
+
+
+def _element_kind(element: Any) -> str:
+    if isinstance(element, tuple):
+        return f"tuple of {len(element)}"
+    if isinstance(element, list):
+        return f"list of {len(element)}"
+    if isinstance(element, dict):
+        return "dict"
+    return "single array"
+
+
+def _split(element: Any) -> tuple[Any, Any, Any, bool]:
+    """Split an element the way Keras does: ``(x, y, sample_weight)`` from a tuple only."""
+    if isinstance(element, tuple):
+        x = element[0] if len(element) > 0 else None
+        y = element[1] if len(element) > 1 else None
+        sw = element[2] if len(element) > 2 else None
+        return x, y, sw, y is not None
+    return element, None, None, False
+
+
+def _head(value: Any, rows: int) -> Any:
+    return tf.nest.map_structure(lambda a: a[:rows] if hasattr(a, "shape") and len(a.shape) else a, value)
+
+
+def _replay(first: Any, rest: Iterator) -> Iterator:
+    yield first
+    yield from rest
+
+
+def _raise_later(error: BaseException) -> Iterator:
+    raise error
+    yield  # pragma: no cover - makes this a generator
+
+
+def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]:
+    """Take a first batch; returns the sample and the argument replacements ``fit`` must get.
+
+    A generator is advanced once and handed to ``fit`` as a generator that yields that
+    element first, so ``fit`` sees the same batches in the same order.
+    """
+    x = fit_args.get("x")
+    y = fit_args.get("y")
+    sample_weight = fit_args.get("sample_weight")
+    batch_size = fit_args.get("batch_size") or 32
+    replacements: dict[str, Any] = {}
+
+    if isinstance(x, types.GeneratorType):
+        try:
+            element = next(x)
+        except StopIteration:
+            return DataSample(kind="generator", notes=["the generator yielded nothing"]), {"x": _replay_empty()}
+        except Exception as error:  # noqa: BLE001 - fit must see the same failure
+            return DataSample(kind="generator", notes=[f"the generator raised {type(error).__name__}"]), {
+                "x": _raise_later(error)
+            }
+        replacements["x"] = _replay(element, x)
+        bx, by, bsw, has_targets = _split(element)
+        return (
+            DataSample(kind="generator", x=bx, y=by, sample_weight=bsw, has_targets=has_targets,
+                       element=element, element_kind=_element_kind(element)),
+            replacements,
+        )
+
+    if isinstance(x, keras.utils.PyDataset):
+        element = x[0]
+        bx, by, bsw, has_targets = _split(element)
+        return DataSample(kind="pydataset", x=bx, y=by, sample_weight=bsw, has_targets=has_targets,
+                          element=element, element_kind=_element_kind(element)), replacements
+
+    if isinstance(x, tf.data.Dataset):
+        sample = DataSample(kind="dataset")
+        if keras_adapter.dataset_reshuffles(x):
+            sample.notes.append("the dataset reshuffles on every pass; its values were not sampled")
+            sample.element_kind = "tuple" if isinstance(x.element_spec, tuple) else "other"
+            sample.has_targets = isinstance(x.element_spec, tuple) and len(x.element_spec) > 1
+            return sample, replacements
+        for element in x.take(1):
+            bx, by, bsw, has_targets = _split(element)
+            sample = DataSample(kind="dataset", x=bx, y=by, sample_weight=bsw, has_targets=has_targets,
+                                element=element, element_kind=_element_kind(element))
+        return sample, replacements
+
+    if x is None:
+        return DataSample(kind="none"), replacements
+
+    if isinstance(x, Iterator) or (hasattr(x, "__iter__") and not hasattr(x, "shape")
+                                   and not isinstance(x, (list, tuple, dict))):
+        return DataSample(kind="iterator", notes=["this iterator is not sampled"]), replacements
+
+    rows = min(int(batch_size), PROBE_ROWS)
+    return (
+        DataSample(kind="arrays", x=_head(x, rows), y=_head(y, rows) if y is not None else None,
+                   sample_weight=_head(sample_weight, rows) if sample_weight is not None else None,
+                   has_targets=y is not None, full_x=x, full_y=y, batch_size=int(batch_size)),
+        replacements,
+    )
+
+
+def _replay_empty() -> Iterator:
+    return
+    yield  # pragma: no cover
+
+
+def as_tensors(value: Any) -> Any:
+    """NumPy arrays and lists of numbers become tensors; structures are kept."""
+    if value is None:
+        return None
+
+    def convert(leaf: Any) -> Any:
+        if isinstance(leaf, (np.ndarray, list, int, float)):
+            array = np.asarray(leaf)
+            if array.dtype == np.float64:
+                array = array.astype(np.float32)
+            return tf.convert_to_tensor(array)
+        return leaf
+
+    return tf.nest.map_structure(convert, value)

@@ -1,0 +1,140 @@
+"""Walk a traced TF graph from the trainable variables to the loss and find where the gradient stops.
+
+An op *cuts* the gradient when it sits on a data path from a variable to the loss and
+TensorFlow cannot differentiate through it: its output is an integer/bool (argmax, casts,
+comparisons), its registered gradient is ``None`` (``stop_gradient``, ``Round``), or it
+leaves TensorFlow (``numpy_function``/``py_function``). Only the first cut on a path is
+reported: ``argmax -> equal -> cast`` is one cut, at ``argmax``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import tensorflow as tf
+from tensorflow.python.framework import ops as tf_ops
+
+LEAVES_TENSORFLOW = {"PyFunc", "PyFuncStateless", "EagerPyFunc", "NumpyFunction"}
+
+
+@dataclass
+class GradientCut:
+    op_type: str
+    op_name: str
+    line: int | None
+    layer_scope: str
+    reason: str  # "no-gradient" | "integer-output" | "leaves-tensorflow"
+    input_dtype: str
+    output_dtype: str
+
+
+def forward_ops(starts: Iterable[tf.Operation]) -> dict[tf.Operation, int]:
+    """Ops reachable along data edges from ``starts``, with their distance from them."""
+    distance: dict[tf.Operation, int] = {}
+    frontier = [(op, 0) for op in starts]
+    while frontier:
+        op, depth = frontier.pop(0)
+        if op in distance:
+            continue
+        distance[op] = depth
+        for output in op.outputs:
+            for consumer in output.consumers():
+                if consumer not in distance:
+                    frontier.append((consumer, depth + 1))
+    return distance
+
+
+def backward_ops(target: tf.Tensor) -> set[tf.Operation]:
+    seen: set[tf.Operation] = set()
+    stack = [target.op]
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        stack.extend(tensor.op for tensor in op.inputs)
+        stack.extend(op.control_inputs)
+    return seen
+
+
+def _is_float(dtype: tf.DType) -> bool:
+    return dtype.is_floating or dtype.is_complex
+
+
+def _has_gradient_function(op: tf.Operation) -> bool:
+    try:
+        return tf_ops.get_gradient_function(op) is not None
+    except LookupError:
+        return False
+
+
+def _locally_cut(op: tf.Operation, path_inputs: list[tf.Tensor]) -> str | None:
+    """Why ``op`` passes no gradient from its outputs to its float ``path_inputs``, or None."""
+    float_inputs = [t for t in path_inputs if _is_float(t.dtype)]
+    if not float_inputs:
+        return None
+    if op.type in LEAVES_TENSORFLOW:
+        return "leaves-tensorflow"
+    float_outputs = [t for t in op.outputs if _is_float(t.dtype)]
+    if not float_outputs:
+        return "integer-output"
+    if not _has_gradient_function(op):
+        return "no-gradient"
+    with op.graph.as_default():
+        grads = tf.compat.v1.gradients(float_outputs, float_inputs)
+    if all(g is None for g in grads):
+        return "no-gradient"
+    return None
+
+
+def find_cuts(
+    graph: tf.Graph,
+    variable_inputs: list[tf.Tensor],
+    target: tf.Tensor,
+    line_of,
+) -> tuple[list[GradientCut], dict[tf.Operation, int]]:
+    """Cuts on the paths from ``variable_inputs`` (placeholders/handles) to ``target``.
+
+    ``line_of(op)`` maps an op to the checked source's line. Also returns the path ops with
+    their distance from the variables, for callers that look for other things on the path.
+    """
+    distance = forward_ops(tensor.op for tensor in variable_inputs)
+    on_path = backward_ops(target)
+    path = {op: d for op, d in distance.items() if op in on_path}
+    cut_ops: dict[tf.Operation, str] = {}
+    for op in sorted(path, key=path.get):
+        path_inputs = [t for t in op.inputs if t.op in path]
+        reason = _locally_cut(op, path_inputs)
+        if reason:
+            cut_ops[op] = reason
+    roots = [op for op in cut_ops if not _has_cut_ancestor(op, cut_ops, path)]
+    cuts = []
+    for op in sorted(roots, key=path.get):
+        path_inputs = [t for t in op.inputs if t.op in path and _is_float(t.dtype)]
+        cuts.append(
+            GradientCut(
+                op_type=op.type,
+                op_name=op.name,
+                line=line_of(op),
+                layer_scope=op.name.rsplit("/", 1)[0] if "/" in op.name else "",
+                reason=cut_ops[op],
+                input_dtype=path_inputs[0].dtype.name if path_inputs else "",
+                output_dtype=op.outputs[0].dtype.name if op.outputs else "",
+            )
+        )
+    return cuts, path
+
+
+def _has_cut_ancestor(op: tf.Operation, cut_ops: dict, path: dict) -> bool:
+    seen: set[tf.Operation] = set()
+    stack = [t.op for t in op.inputs if t.op in path]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in cut_ops:
+            return True
+        stack.extend(t.op for t in current.inputs if t.op in path)
+    return False

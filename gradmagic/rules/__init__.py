@@ -1,0 +1,1 @@
+"""One module per finding code; ``registry.RULES`` is the table."""

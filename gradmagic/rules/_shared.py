@@ -1,0 +1,130 @@
+"""Helpers several rules share: naming layers and lines, choosing a loss, editing compile()."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from gradmagic.evidence.fit_evidence import FitEvidence
+from gradmagic.fixes import cst as cst_edit
+
+OP_SPELLING = {
+    "ArgMax": "tf.argmax", "ArgMin": "tf.argmin", "Round": "tf.round", "Floor": "tf.floor",
+    "Ceil": "tf.math.ceil", "Cast": "tf.cast", "Equal": "tf.equal", "NotEqual": "tf.not_equal",
+    "Greater": "a `>` comparison", "GreaterEqual": "a `>=` comparison", "Less": "a `<` comparison",
+    "LessEqual": "a `<=` comparison", "StopGradient": "tf.stop_gradient", "TopKV2": "tf.math.top_k",
+    "SelectV2": "tf.where", "Select": "tf.where", "Sign": "tf.sign",
+    "PyFunc": "tf.py_function", "EagerPyFunc": "tf.py_function", "NumpyFunction": "tf.numpy_function",
+}
+
+
+def op_spelling(op_type: str) -> str:
+    return OP_SPELLING.get(op_type, f"`{op_type}`")
+
+
+def layer_for_scope(fit: FitEvidence, scope: str) -> str | None:
+    """The model layer an op's name scope belongs to (``seq/dense_1_1/MatMul`` -> ``dense_1``)."""
+    names = {layer.name for layer in fit.model_info.layers}
+    for part in reversed(scope.split("/")):
+        if part in names:
+            return part
+        trimmed = re.sub(r"_\d+$", "", part)
+        if trimmed in names:
+            return trimmed
+    return None
+
+
+def layers_of(fit: FitEvidence, paths: list[str]) -> list[str]:
+    """Layer names owning the given variable paths, in model order, without duplicates."""
+    owners = {v.path: v.layer for v in fit.model_info.variables}
+    wanted = {owners.get(path) for path in paths}
+    return [layer.name for layer in fit.model_info.layers if layer.name in wanted]
+
+
+def layer_line(fit: FitEvidence, name: str | None) -> int | None:
+    layer = fit.model_info.layer(name) if name else None
+    return layer.line if layer else None
+
+
+def output_layer(fit: FitEvidence):
+    """The last layer of the model (the output head of a single-output model)."""
+    top = [layer for layer in fit.model_info.layers if layer.parent is None]
+    return top[-1] if top else None
+
+
+def target_kind(y: Any, units: int | None) -> str:
+    """``one-hot``, ``integer``, ``binary`` or ``continuous`` for a sample of targets."""
+    if y is None:
+        return "unknown"
+    array = np.asarray(y)
+    if array.size == 0:
+        return "unknown"
+    if not np.issubdtype(array.dtype, np.number):
+        return "unknown"
+    finite = array[np.isfinite(array)] if np.issubdtype(array.dtype, np.floating) else array
+    integral = finite.size > 0 and np.all(np.equal(np.mod(finite, 1), 0))
+    if array.ndim >= 2 and array.shape[-1] > 1 and integral and set(np.unique(finite)) <= {0, 1} \
+            and np.all(array.sum(axis=-1) == 1):
+        return "one-hot"
+    if integral and set(np.unique(finite)) <= {0, 1} and (units is None or units == 1):
+        return "binary"
+    if integral and finite.size and finite.min() >= 0:
+        return "integer"
+    return "continuous"
+
+
+def suggested_loss(fit: FitEvidence) -> str:
+    """A built-in loss string that fits the output activation and the targets."""
+    head = output_layer(fit)
+    activation = head.activation if head else None
+    units = _units(fit)
+    kind = target_kind(fit.data.y, units)
+    logits = activation in (None, "linear")
+    suffix = ""
+    if kind == "one-hot":
+        name = "categorical_crossentropy"
+    elif kind == "integer" and (units or 1) > 1:
+        name = "sparse_categorical_crossentropy"
+    elif kind == "binary":
+        name = "binary_crossentropy"
+    else:
+        return '"mse"'
+    if logits:
+        class_name = "".join(part.title() for part in name.split("_")).replace("Crossentropy", "Crossentropy")
+        return f"keras.losses.{class_name}(from_logits=True)"
+    return f'"{name}{suffix}"'
+
+
+def _units(fit: FitEvidence) -> int | None:
+    model = fit.model
+    try:
+        shape = model.outputs[0].shape if getattr(model, "outputs", None) else None
+    except Exception:  # noqa: BLE001 - subclassed models have no symbolic outputs
+        shape = None
+    if shape is not None and shape[-1] is not None:
+        return int(shape[-1])
+    head = output_layer(fit)
+    if head and head.output_shape:
+        found = re.findall(r"(\d+)\)$", head.output_shape)
+        return int(found[0]) if found else None
+    return None
+
+
+def output_units(fit: FitEvidence) -> int | None:
+    return _units(fit)
+
+
+def replace_compile_loss(source: str, loss_code: str) -> str | None:
+    """Set ``loss=`` in the (first) ``compile(...)`` call of the source."""
+    return cst_edit.set_keyword_at(source, None, ("compile",), "loss", loss_code)
+
+
+def ensure_import(source: str, module: str = "keras") -> str:
+    """Add ``import keras`` at the top when a fix uses ``keras.`` and the source lacks it."""
+    if re.search(rf"^\s*(import {module}\b|from {module} import)", source, re.M) or re.search(
+        rf"^\s*import [\w, ]*\b{module}\b", source, re.M
+    ):
+        return source
+    return f"import {module}\n" + source

@@ -1,0 +1,145 @@
+"""GM003 non-differentiable-op: an op with no gradient sits between the weights and the loss.
+
+## What it does
+Walks the traced training step from each trainable variable to the loss and reports the
+first op on the path that TensorFlow cannot differentiate: `argmax`/`argmin`, `round`,
+casts to an integer or bool, comparisons, `tf.where` with constant branches, `top_k`
+indices, `stop_gradient`, a variable assignment, or a `keras.metrics` object used as a loss.
+
+## Why is this bad?
+The gradient of the loss with respect to every weight behind that op is `None`: Keras
+raises `No gradients provided for any variable` (GM001) or silently leaves those layers
+untrained (GM002).
+
+## Example
+```python
+def accuracy_loss(y_true, y_pred):
+    hits = tf.equal(tf.argmax(y_pred, axis=-1), tf.cast(y_true, tf.int64))
+    return 1.0 - tf.reduce_mean(tf.cast(hits, tf.float32))
+model.compile(optimizer="adam", loss=accuracy_loss)
+```
+
+## Use instead
+A differentiable surrogate: `loss="sparse_categorical_crossentropy"` (or with
+`from_logits=True` for a linear output). Keep accuracy as a metric.
+
+## Fix safety
+`review`: replacing the loss or removing `stop_gradient`/`round` changes what is optimised;
+a `keras.metrics` object replaced by the `keras.losses` class of the same name is `safe`.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import keras
+
+from gradmagic.fixes import make_fix
+from gradmagic.fixes import cst as cst_edit
+from gradmagic.report.model import Finding, Fix
+from gradmagic.rules._shared import ensure_import, layer_for_scope, op_spelling, replace_compile_loss, suggested_loss
+from gradmagic.rules.base import Rule, RuleContext
+
+UNWRAPPABLE = {"StopGradient": ("stop_gradient",), "Round": ("round",), "Floor": ("floor",),
+               "Ceil": ("ceil",)}
+
+
+def detect(ctx: RuleContext) -> Iterable[Finding]:
+    fit = ctx.fit
+    metric = _metric_used_as_loss(fit.loss_config)
+    if metric is not None:
+        yield _metric_finding(ctx, metric)
+    probe = fit.probe
+    if probe is None or not probe.paths_in_state("none"):
+        return
+    for cut in probe.cuts:
+        if cut.reason == "leaves-tensorflow":
+            continue
+        if metric is not None and cut.line is None:
+            continue
+        layer = layer_for_scope(fit, cut.layer_scope)
+        spelled = op_spelling(cut.op_type)
+        why = (f"its output is `{cut.output_dtype}`, and integers carry no gradient"
+               if cut.reason == "integer-output" else "TensorFlow defines no gradient for it")
+        yield RULE.finding(
+            f"{spelled} cuts the gradient between the weights and the loss",
+            line=cut.line,
+            layer=layer,
+            evidence={"op": cut.op_type, "op_name": cut.op_name, "input_dtype": cut.input_dtype,
+                      "output_dtype": cut.output_dtype, "reason": cut.reason},
+            notes=[f"op `{cut.op_name}` ({cut.op_type}): {why}"],
+            help=_help(cut.op_type, in_loss=layer is None),
+            fixes=[fix for fix in _fixes(ctx, cut.op_type, cut.line, layer) if fix],
+        )
+
+
+def _help(op_type: str, in_loss: bool) -> str:
+    if op_type == "StopGradient":
+        return "remove `tf.stop_gradient` if the weights before it should learn"
+    if in_loss:
+        return ("use a differentiable loss such as cross-entropy on the probabilities; "
+                "keep accuracy-style computations as metrics")
+    return f"replace {op_spelling(op_type)} with a differentiable operation, or move it out of the training path"
+
+
+def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) -> list[Fix | None]:
+    source = ctx.source.text
+    fixes: list[Fix | None] = []
+    if op_type in UNWRAPPABLE and line is not None:
+        patched = cst_edit.replace_call_at(source, line, cst_edit.callee_is(*UNWRAPPABLE[op_type]),
+                                           lambda call: cst_edit.code_of(call.args[0].value))
+        fixes.append(make_fix("unwrap-op", f"remove `{op_spelling(op_type)}` on line {line}", "review",
+                              source, patched, "lets the gradient flow through this expression"))
+    if layer is None:
+        loss_code = suggested_loss(ctx.fit)
+        patched = replace_compile_loss(source, loss_code)
+        if patched and "keras." in loss_code:
+            patched = ensure_import(patched)
+        fixes.append(make_fix("builtin-loss", f"train with `loss={loss_code}` instead", "review", source,
+                              patched, "a built-in loss that fits the output activation and the targets"))
+    return fixes
+
+
+def _metric_used_as_loss(loss_config) -> keras.metrics.Metric | None:
+    candidates = loss_config.values() if isinstance(loss_config, dict) else (
+        loss_config if isinstance(loss_config, (list, tuple)) else [loss_config])
+    return next((c for c in candidates if isinstance(c, keras.metrics.Metric)), None)
+
+
+def _metric_finding(ctx: RuleContext, metric: keras.metrics.Metric) -> Finding:
+    class_name = type(metric).__name__
+    source = ctx.source.text
+    line = _compile_line(ctx)
+    fixes: list[Fix] = []
+    if hasattr(keras.losses, class_name):
+        patched = cst_edit.replace_call_at(
+            source, None, lambda call: cst_edit.dotted_name(call.func).endswith(f"metrics.{class_name}"),
+            lambda call: cst_edit.code_of(call).replace(f"metrics.{class_name}", f"losses.{class_name}", 1))
+        fix = make_fix("metric-to-loss", f"use `keras.losses.{class_name}` instead of the metric", "safe",
+                       source, patched, "the loss class of the same name computes the same value, differentiably")
+        if fix:
+            fixes.append(fix)
+    return RULE.finding(
+        f"`keras.metrics.{class_name}` is used as the loss; metrics accumulate state and have no gradient",
+        line=line,
+        evidence={"metric": class_name},
+        help=f"pass `loss=keras.losses.{class_name}()`"
+        if hasattr(keras.losses, class_name) else "pass a loss from `keras.losses`; keep the metric in `metrics=`",
+        fixes=fixes,
+    )
+
+
+def _compile_line(ctx: RuleContext) -> int | None:
+    import ast
+
+    tree = ctx.source.tree
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile":
+            loss = next((k for k in node.keywords if k.arg == "loss"), None)
+            return loss.value.lineno if loss else node.lineno
+    return None
+
+
+RULE = Rule(code="GM003", name="non-differentiable-op", severity="error", detect=detect, doc=__doc__)

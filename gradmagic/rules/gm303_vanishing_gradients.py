@@ -1,0 +1,31 @@
+"""GM303 vanishing-gradients: gradient norms in early layers are negligible against late layers.
+
+## What it does
+TODO
+
+## Why is this bad?
+TODO
+
+## Example
+TODO
+
+## Use instead
+TODO
+
+## Fix safety
+TODO
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from gradmagic.report.model import Finding
+from gradmagic.rules.base import Rule, RuleContext
+
+
+def detect(ctx: RuleContext) -> Iterable[Finding]:
+    return []
+
+
+RULE = Rule(code="GM303", name="vanishing-gradients", severity="warning", detect=detect, doc=__doc__)

@@ -1,0 +1,31 @@
+"""GM308 learning-rate-low: updates are negligible against the weights and the loss barely moves.
+
+## What it does
+TODO
+
+## Why is this bad?
+TODO
+
+## Example
+TODO
+
+## Use instead
+TODO
+
+## Fix safety
+TODO
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from gradmagic.report.model import Finding
+from gradmagic.rules.base import Rule, RuleContext
+
+
+def detect(ctx: RuleContext) -> Iterable[Finding]:
+    return []
+
+
+RULE = Rule(code="GM308", name="learning-rate-low", severity="warning", detect=detect, doc=__doc__)

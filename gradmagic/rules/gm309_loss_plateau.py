@@ -1,0 +1,31 @@
+"""GM309 loss-plateau: the loss does not decrease over the run.
+
+## What it does
+TODO
+
+## Why is this bad?
+TODO
+
+## Example
+TODO
+
+## Use instead
+TODO
+
+## Fix safety
+TODO
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from gradmagic.report.model import Finding
+from gradmagic.rules.base import Rule, RuleContext
+
+
+def detect(ctx: RuleContext) -> Iterable[Finding]:
+    return []
+
+
+RULE = Rule(code="GM309", name="loss-plateau", severity="warning", detect=detect, doc=__doc__)

@@ -1,0 +1,1 @@
+"""Renderings of a Report. Views format; they never compute diagnoses."""

@@ -1,0 +1,61 @@
+"""Shared test helpers: run programs under gradmagic, verify fixes, compare weights."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from gradmagic.capture.run import SourceRun, run_source
+from gradmagic.report.model import Finding, Report
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+def program(name: str) -> Path:
+    """``program("broken/gm003_argmax_loss")`` -> the path of that test program."""
+    return PROGRAMS / f"{name}.py"
+
+
+def check_source(source: str, filename: str = "/tmp/gradmagic_test_program.py", **kwargs) -> SourceRun:
+    keras.backend.clear_session()
+    return run_source(source, filename, **kwargs)
+
+
+def check_program(name: str, **kwargs) -> SourceRun:
+    path = program(name)
+    return check_source(path.read_text(), str(path), **kwargs)
+
+
+def only(report: Report, code: str) -> Finding:
+    found = report.by_code(code)
+    assert len(found) == 1, f"expected one {code}, got {report.codes()}"
+    return found[0]
+
+
+def assert_fix_verified(run: SourceRun, code: str, fix_index: int = 0) -> SourceRun:
+    """The fix's patched source checks clean of ``code`` and every fit in it completes."""
+    finding = run.report.by_code(code)[0]
+    assert finding.fixes, f"{code} offers no fix"
+    fix = finding.fixes[fix_index]
+    assert fix.diff.startswith("--- a/"), fix.diff
+    patched = check_source(fix.patched_source, run.report.filename)
+    assert code not in patched.report.codes(), (code, patched.report.codes(), fix.patched_source)
+    assert patched.report.fits, "the patched source ran no fit"
+    assert all(f.status == "completed" for f in patched.report.fits), patched.report.fits
+    assert patched.error is None, repr(patched.error)
+    return patched
+
+
+def run_plain(source: str, filename: str) -> dict:
+    """Run a program without gradmagic; returns its namespace."""
+    keras.backend.clear_session()
+    namespace = {"__name__": "__main__", "__file__": filename, "__builtins__": builtins}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+def weights_of(namespace: dict, name: str = "model") -> list[np.ndarray]:
+    return [np.array(w) for w in namespace[name].get_weights()]
