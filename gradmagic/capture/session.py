@@ -7,6 +7,7 @@ report; the user's ``fit`` still runs with the same arguments.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -19,22 +20,14 @@ from gradmagic.capture.source import SourceUnit
 from gradmagic.evidence.batches import FitArguments, sample_fit_data
 from gradmagic.evidence.fit_evidence import FitEvidence, FitException
 from gradmagic.evidence.model_info import describe_model
+from gradmagic.evidence.preflight import run_preflight
 from gradmagic.evidence.probe import run_probe
+from gradmagic.evidence.recorder import recording
 from gradmagic.report.model import FitRecord, Report
 from gradmagic.rules.registry import run_rules
 
 PATCHED_METHODS = ("fit", "train_on_batch")
 _active = threading.local()
-
-
-class _Hooks:
-    """Optional stages other modules plug in (pre-flight, recorder) without the session knowing them."""
-
-    before_fit: list[Callable[[FitEvidence], None]] = []
-    around_fit: list[Callable[[FitEvidence, Callable[[], Any]], Any]] = []
-
-
-hooks = _Hooks
 
 
 class CheckSession:
@@ -164,8 +157,10 @@ class CheckSession:
             fit_kwargs=fit_args.arguments,
         )
         self.evidence.append(evidence)
-        for hook in hooks.before_fit:
-            self._guarded(hook, evidence)
+        try:
+            evidence.preflight = run_preflight(evidence, self.source)
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"the pre-flight checks failed ({type(error).__name__}: {error})")
         if self.probe and evidence.compiled:
             try:
                 evidence.probe = run_probe(model, sample, self.source)
@@ -175,11 +170,9 @@ class CheckSession:
         return evidence, args, kwargs
 
     def _call_fit(self, original, model, args, kwargs, evidence):
-        call = lambda: original(model, *args, **kwargs)  # noqa: E731
-        for hook in hooks.around_fit:
-            call = _wrap_hook(hook, evidence, call, self)
         try:
-            result = call()
+            with self._recording(evidence):
+                result = original(model, *args, **kwargs)
         except KeyboardInterrupt as error:
             self._mark(evidence, "interrupted", error)
             return None, error
@@ -187,6 +180,11 @@ class CheckSession:
             self._mark(evidence, "failed", error)
             return None, error
         return result, None
+
+    def _recording(self, evidence: FitEvidence | None):
+        if evidence is None or not self.options.get("record", True):
+            return contextlib.nullcontext()
+        return recording(evidence, self._emit, self.options)
 
     def _mark(self, evidence: FitEvidence | None, status: str, error: BaseException) -> None:
         if evidence is None:
@@ -216,12 +214,6 @@ class CheckSession:
             self._notice(f"a gradmagic rule failed ({type(error).__name__}: {error})")
         self._emit("fit_end", evidence)
 
-    def _guarded(self, hook: Callable, *args: Any) -> None:
-        try:
-            hook(*args)
-        except Exception as error:  # noqa: BLE001
-            self._notice(f"{getattr(hook, '__name__', 'a hook')} failed ({type(error).__name__}: {error})")
-
     def _notice(self, text: str) -> None:
         if text not in self.report.notices:
             self.report.notices.append(text)
@@ -232,12 +224,6 @@ class CheckSession:
                 listener(event, payload)
             except Exception:  # noqa: BLE001 - a broken view must not stop training
                 pass
-
-
-def _wrap_hook(hook, evidence, call, session):
-    def wrapped():
-        return hook(evidence, call, session)
-    return wrapped
 
 
 def _creation_line(source: SourceUnit, frame) -> int | None:
