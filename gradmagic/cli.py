@@ -14,11 +14,11 @@ EXIT_CLEAN, EXIT_ERRORS, EXIT_TOOL = 0, 1, 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gradmagic", description="Find why Keras training fails.")
     commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="run a script under gradmagic and report what is wrong")
+    check = commands.add_parser("check", help="run a script under gradmagic and report what is wrong",
+                                usage="python -m gradmagic check FILE [--json OUT] [--no-train] [-- SCRIPT_ARGS...]")
     check.add_argument("file", help="the Python script to run as __main__")
     check.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
     check.add_argument("--no-train", action="store_true", help="probe and pre-flight only; skip training")
-    check.add_argument("script_args", nargs=argparse.REMAINDER, help="arguments passed to the script")
     explain = commands.add_parser("explain", help="print the documentation of a finding code")
     explain.add_argument("code", help="a finding code such as GM003")
     commands.add_parser("codes", help="list every finding code")
@@ -26,6 +26,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    script_args = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
     args = _parser().parse_args(argv)
     if args.command == "explain":
         return _explain(args.code)
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         for rule in RULES.values():
             print(f"{rule.code}  {rule.severity:<7}  {rule.name}")
         return EXIT_CLEAN
-    return run_check(args.file, json_out=args.json, train=not args.no_train, script_args=args.script_args)
+    return run_check(args.file, json_out=args.json, train=not args.no_train, script_args=script_args)
 
 
 def _explain(code: str) -> int:
