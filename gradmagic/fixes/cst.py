@@ -108,6 +108,19 @@ def replace_call_at(source: str, line: int | None, match: Callable[[cst.Call], b
     return rewrite_call(source, line, match, lambda call: cst.parse_expression(replacement_code(call)))
 
 
+def unwrap_call_at(source: str, line: int | None, callees: tuple[str, ...]) -> str | None:
+    """Replace ``f(expr, ...)`` by ``expr`` (parenthesised unless atomic) on ``line``."""
+
+    def unwrap(call: cst.Call) -> cst.BaseExpression | None:
+        if not call.args:
+            return None
+        inner = call.args[0].value
+        atomic = isinstance(inner, (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Float))
+        return inner if atomic or inner.lpar else inner.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+    return rewrite_call(source, line, callee_is(*callees), unwrap)
+
+
 def insert_after_line(source: str, line: int, text: str) -> str:
     """Insert ``text`` (one or more lines) after ``line``, indented like that line's statement."""
     lines = source.splitlines(keepends=True)

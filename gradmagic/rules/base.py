@@ -28,6 +28,7 @@ class Rule:
     severity: Severity
     detect: Callable[[RuleContext], Iterable[Finding]]
     doc: str
+    symptom: bool = False  # reports an effect (GM001/GM002); takes the fixes of the causes found with it
 
     def finding(self, message: str, *, line: int | None = None, layer: str | None = None,
                 evidence: dict | None = None, fixes: list[Fix] | None = None, help: str | None = None,

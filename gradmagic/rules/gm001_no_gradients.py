@@ -20,7 +20,7 @@ A loss that is a differentiable function of the model's output, e.g.
 `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`.
 
 ## Fix safety
-This finding carries no fix of its own: see the cause finding reported with it.
+No fix of its own: it offers the fixes of the cause findings reported with it.
 """
 
 from __future__ import annotations
@@ -59,4 +59,4 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     ]
 
 
-RULE = Rule(code="GM001", name="no-gradients", severity="error", detect=detect, doc=__doc__)
+RULE = Rule(code="GM001", name="no-gradients", severity="error", detect=detect, doc=__doc__, symptom=True)

@@ -20,7 +20,7 @@ Connect the layers to the loss (give every output a loss, remove the cut named b
 accompanying finding) or mark them `trainable=False` if they are not meant to learn.
 
 ## Fix safety
-No fix of its own: the cause finding reported with it carries the fix.
+No fix of its own: it offers the fixes of the cause findings reported with it.
 """
 
 from __future__ import annotations
@@ -60,4 +60,4 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     ]
 
 
-RULE = Rule(code="GM002", name="partial-gradients", severity="warning", detect=detect, doc=__doc__)
+RULE = Rule(code="GM002", name="partial-gradients", severity="warning", detect=detect, doc=__doc__, symptom=True)

@@ -86,11 +86,10 @@ def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) 
     source = ctx.source.text
     fixes: list[Fix | None] = []
     if op_type in UNWRAPPABLE and line is not None:
-        patched = cst_edit.replace_call_at(source, line, cst_edit.callee_is(*UNWRAPPABLE[op_type]),
-                                           lambda call: cst_edit.code_of(call.args[0].value))
+        patched = cst_edit.unwrap_call_at(source, line, UNWRAPPABLE[op_type])
         fixes.append(make_fix("unwrap-op", f"remove `{op_spelling(op_type)}` on line {line}", "review",
                               source, patched, "lets the gradient flow through this expression"))
-    if layer is None:
+    if layer is None and not ctx.fit.custom_train_step:
         loss_code = suggested_loss(ctx.fit)
         patched = replace_compile_loss(source, loss_code)
         if patched and "keras." in loss_code:

@@ -86,7 +86,15 @@ def get_rule(code: str) -> Rule:
 
 
 def run_rules(source: SourceUnit, fit: FitEvidence, earlier: list[FitEvidence]) -> Iterator[Finding]:
-    """Every finding of every rule for one ``fit`` call, in code order."""
+    """Every finding of every rule for one ``fit`` call, in code order.
+
+    A symptom finding (GM001, GM002) without fixes of its own carries the fixes of the
+    cause findings reported with it, so each finding offers the change that clears it.
+    """
     context = RuleContext(source=source, fit=fit, earlier_fits=earlier)
-    for rule in RULES.values():
-        yield from rule.detect(context)
+    findings = [finding for rule in RULES.values() for finding in rule.detect(context)]
+    cause_fixes = [fix for f in findings if not RULES[f.code].symptom for fix in f.fixes]
+    for finding in findings:
+        if RULES[finding.code].symptom and not finding.fixes:
+            finding.fixes = list(cause_fixes)
+    yield from findings
