@@ -47,6 +47,7 @@ class Finding:
     help: str | None = None
     notes: list[str] = field(default_factory=list)
     step: int | None = None
+    span: list[int] | None = None  # [start, end) columns of the offending text on ``line``
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:

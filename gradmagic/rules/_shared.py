@@ -128,3 +128,60 @@ def ensure_import(source: str, module: str = "keras") -> str:
     ):
         return source
     return f"import {module}\n" + source
+
+
+def find_class(tree, name: str):
+    """The ``class name(...):`` statement of the checked source (an ``ast.ClassDef``), or None."""
+    import ast
+
+    if tree is None:
+        return None
+    return next((node for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.name == name), None)
+
+
+def layer_class_chain(fit: FitEvidence, layer_name: str | None) -> list[str]:
+    """The class names of a layer's class and its bases, most derived first (for source lookups)."""
+    import inspect
+
+    layer = _live_layer(fit, layer_name)
+    if layer is None:
+        return []
+    return [cls.__name__ for cls in inspect.getmro(type(layer)) if cls.__module__ not in ("builtins",)]
+
+
+def _live_layer(fit: FitEvidence, name: str | None):
+    from gradmagic.capture import keras_adapter
+
+    model = fit.model
+    if name is None or model is None:
+        return None
+    if getattr(model, "name", None) == name:
+        return model
+    return next((layer for layer in keras_adapter.flatten_layers(model) if layer.name == name), None)
+
+
+def layer_variable_paths(fit: FitEvidence, name: str | None) -> list[str]:
+    """Paths of every variable a layer (or the model itself) owns, its sublayers' included."""
+    from gradmagic.evidence.model_info import variable_path
+
+    layer = _live_layer(fit, name)
+    return [variable_path(v) for v in layer.weights] if layer is not None else []
+
+
+def span_of(line_text: str, needles: tuple[str, ...]) -> list[int] | None:
+    """Columns ``[start, end)`` of the first call of one of ``needles`` (e.g. ``"argmax"``) on a line.
+
+    The span runs to the matching closing parenthesis so the whole call is underlined.
+    """
+    for needle in needles:
+        match = re.search(rf"[\w.]*\b{re.escape(needle)}\s*\(", line_text)
+        if not match:
+            continue
+        depth, end = 0, len(line_text)
+        for index in range(match.end() - 1, len(line_text)):
+            depth += {"(": 1, ")": -1}.get(line_text[index], 0)
+            if depth == 0:
+                end = index + 1
+                break
+        return [match.start(), end]
+    return None

@@ -37,9 +37,22 @@ import keras
 from gradmagic.fixes import make_fix
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import ensure_import, layer_for_scope, op_spelling, replace_compile_loss, suggested_loss
+from gradmagic.rules._shared import (
+    ensure_import,
+    layer_for_scope,
+    op_spelling,
+    replace_compile_loss,
+    span_of,
+    suggested_loss,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
+OP_CALL_NAMES = {
+    "ArgMax": ("argmax",), "ArgMin": ("argmin",), "Round": ("round",), "Floor": ("floor",),
+    "Ceil": ("ceil",), "StopGradient": ("stop_gradient",), "Cast": ("cast",), "Equal": ("equal",),
+    "NotEqual": ("not_equal",), "TopKV2": ("top_k", "argsort"), "SelectV2": ("where",), "Sign": ("sign",),
+    "Greater": ("greater",), "Less": ("less",), "GreaterEqual": ("greater_equal",), "LessEqual": ("less_equal",),
+}
 UNWRAPPABLE = {"StopGradient": ("stop_gradient",), "Round": ("round",), "Floor": ("floor",),
                "Ceil": ("ceil",)}
 
@@ -70,6 +83,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
             notes=[f"op `{cut.op_name}` ({cut.op_type}): {why}"],
             help=_help(cut.op_type, in_loss=layer is None),
             fixes=[fix for fix in _fixes(ctx, cut.op_type, cut.line, layer) if fix],
+            span=span_of(ctx.source.line_text(cut.line), OP_CALL_NAMES.get(cut.op_type, ())),
         )
 
 

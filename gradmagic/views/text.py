@@ -14,8 +14,9 @@ def _paint(text: str, style: str, color: bool) -> str:
     return f"{COLORS[style]}{text}{COLORS['reset']}" if color else text
 
 
-def code_frame(source_lines: list[str], line: int, color: bool = False, context: int = 1) -> list[str]:
-    """Numbered lines around ``line`` with a caret under the offending one."""
+def code_frame(source_lines: list[str], line: int, color: bool = False, context: int = 1,
+               span: list[int] | None = None) -> list[str]:
+    """Numbered lines around ``line`` with carets under the offending text (``span``) or line."""
     first = max(1, line - context)
     last = min(len(source_lines), line)
     width = len(str(last))
@@ -25,7 +26,8 @@ def code_frame(source_lines: list[str], line: int, color: bool = False, context:
         out.append(f"{number:>{width}} | {text}")
         if number == line:
             stripped = text.lstrip()
-            caret = " " * (len(text) - len(stripped)) + "^" * max(1, len(stripped))
+            start, end = span if span else (len(text) - len(stripped), len(text))
+            caret = " " * start + "^" * max(1, end - start)
             out.append(f"{' ' * width} | {_paint(caret, 'error', color)}")
     return out
 
@@ -38,7 +40,7 @@ def render_finding(finding: Finding, source_lines: list[str], filename: str, col
         location += f" (layer `{finding.layer}`)"
     lines.append(f"  --> {location}")
     if finding.line and 1 <= finding.line <= len(source_lines):
-        lines.extend("  " + row for row in code_frame(source_lines, finding.line, color))
+        lines.extend("  " + row for row in code_frame(source_lines, finding.line, color, span=finding.span))
     for note in finding.notes:
         lines.append(f"   = note: {note}")
     if finding.evidence:
