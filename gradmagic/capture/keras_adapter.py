@@ -65,3 +65,112 @@ def dataset_reshuffles(dataset: Any) -> bool:
         return True
     text = graph_def.numpy()
     return b"ShuffleDataset" in text or b"ShuffleAndRepeatDataset" in text
+
+
+def output_heads(model: keras.Model) -> list[tuple[str, str]]:
+    """``(key, layer name)`` per output of a functional model; keys are the dict keys of dict
+    outputs, else Keras's ``output_names``. Empty for models without symbolic outputs.
+
+    Reads ``KerasTensor._keras_history`` to name the layer that produces each output.
+    """
+    try:
+        structure = model.output
+    except Exception:  # noqa: BLE001 - subclassed or unbuilt models have no symbolic output
+        return []
+    if isinstance(structure, dict):
+        pairs = list(structure.items())
+    else:
+        tensors = structure if isinstance(structure, (list, tuple)) else [structure]
+        names = list(getattr(model, "output_names", []) or [])
+        if len(names) != len(tensors):
+            return []
+        pairs = list(zip(names, tensors))
+    heads = []
+    for key, tensor in pairs:
+        history = getattr(tensor, "_keras_history", None)
+        operation = getattr(history, "operation", None) or (history[0] if history else None)
+        heads.append((str(key), getattr(operation, "name", str(key))))
+    return heads
+
+
+def train_function_id(model: keras.Model) -> int | None:
+    """Identity of the train function Keras made (and traced) for ``model``; None until the
+    first ``fit``/``train_on_batch`` after ``compile()`` (which resets it)."""
+    function = getattr(model, "train_function", None)
+    return id(function) if function is not None else None
+
+
+def traced_graphs(function: Any) -> list[Any]:
+    """The graphs of every concrete function a ``tf.function`` has traced so far (none are added).
+
+    Uses ``Function._list_all_concrete_functions`` (private to TensorFlow).
+    """
+    try:
+        return [concrete.graph for concrete in function._list_all_concrete_functions()]
+    except Exception:  # noqa: BLE001 - not a tf.function, or TF moved the method
+        return []
+
+
+# -- the training-dynamics recorder (issue 4) ------------------------------------------------
+def wrap_instance_method(obj: Any, name: str, make_wrapper: Any) -> Any:
+    """Shadow ``obj.name`` with ``make_wrapper(original)`` on the instance; returns the undo.
+
+    Bypasses Keras's attribute tracking (``__setattr__``), so nothing is tracked or saved.
+    """
+    had_own = name in obj.__dict__
+    previous = obj.__dict__.get(name)
+    object.__setattr__(obj, name, make_wrapper(getattr(obj, name)))
+
+    def restore() -> None:
+        if had_own:
+            object.__setattr__(obj, name, previous)
+        elif name in obj.__dict__:
+            object.__delattr__(obj, name)
+
+    return restore
+
+
+def wrap_tape_gradient(on_target: Any) -> Any:
+    """Call ``on_target(target)`` on every ``tf.GradientTape.gradient`` call; returns the undo."""
+    import tensorflow as tf
+
+    original = tf.GradientTape.__dict__["gradient"]
+
+    def gradient(tape, target, *args, **kwargs):
+        try:
+            on_target(target)
+        except Exception:  # noqa: BLE001 - never break the user's gradient
+            pass
+        return original(tape, target, *args, **kwargs)
+
+    gradient.__wrapped__ = original
+    tf.GradientTape.gradient = gradient
+
+    def restore() -> None:
+        tf.GradientTape.gradient = original
+
+    return restore
+
+
+def is_loss_scale_optimizer(optimizer: Any) -> bool:
+    return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def swap_train_function(model: keras.Model) -> Any:
+    """Make the next ``fit`` trace a fresh train function; returns the undo that puts the
+    user's function (or None) back, so a recorder-traced function never outlives the fit."""
+    previous = getattr(model, "train_function", None)
+    model.train_function = None
+
+    def restore() -> None:
+        model.train_function = previous
+
+    return restore
+
+
+def stateless_forward(model: keras.Model, trainable: list, x: Any) -> Any:
+    """``model(x, training=False)`` with ``trainable`` values in place of its trainable
+    variables, leaving the model's own variables untouched (Keras ``stateless_call``)."""
+    non_trainable = [v.value for v in model.non_trainable_variables]
+    outputs, _ = model.stateless_call(trainable, non_trainable, x, training=False)
+    return outputs

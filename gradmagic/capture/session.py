@@ -11,6 +11,7 @@ import contextlib
 import sys
 import threading
 import time
+import weakref
 from typing import Any, Callable
 
 import keras
@@ -19,10 +20,11 @@ from gradmagic.capture import keras_adapter
 from gradmagic.capture.source import SourceUnit
 from gradmagic.evidence.batches import FitArguments, sample_fit_data
 from gradmagic.evidence.fit_evidence import FitEvidence, FitException
-from gradmagic.evidence.model_info import describe_model
+from gradmagic.evidence.model_info import describe_model, enclosing_models
 from gradmagic.evidence.preflight import run_preflight
 from gradmagic.evidence.probe import run_probe
 from gradmagic.evidence.recorder import recording
+from gradmagic.report.flow_graph import record_graph
 from gradmagic.report.model import FitRecord, Report
 from gradmagic.rules.registry import run_rules
 
@@ -43,6 +45,7 @@ class CheckSession:
         self.report = Report(source=source.text, filename=source.filename)
         self.evidence: list[FitEvidence] = []
         self.layer_lines: dict[int, int] = {}
+        self._models: list[weakref.ref] = []  # every keras.Model created while active
         self._saved: dict[str, Any] = {}
         self._seen_batches: set[tuple[int, int | None]] = set()
         self._started = 0.0
@@ -80,6 +83,8 @@ class CheckSession:
 
         def __init__(layer, *args, **kwargs):
             original(layer, *args, **kwargs)
+            if isinstance(layer, keras.Model):
+                session._models.append(weakref.ref(layer))
             if id(layer) not in session.layer_lines:
                 line = _creation_line(session.source, sys._getframe(1))
                 if line is not None:
@@ -92,6 +97,7 @@ class CheckSession:
         session = self
 
         def instrumented(model, *args, **kwargs):
+            __tracebackhide__ = True  # IPython shows the user's frames, not gradmagic's
             if getattr(_active, "busy", False):
                 return original(model, *args, **kwargs)
             line = session.source.caller_line(sys._getframe(1))
@@ -112,6 +118,7 @@ class CheckSession:
 
     def _run_fit(self, method: str, original: Callable, model: keras.Model, line: int | None,
                  args: tuple, kwargs: dict) -> Any:
+        __tracebackhide__ = True
         evidence = None
         try:
             evidence, args, kwargs = self._before_fit(method, original, model, line, args, kwargs)
@@ -124,6 +131,8 @@ class CheckSession:
                 evidence.status = "completed"
         else:
             result, raised = self._call_fit(original, model, args, kwargs, evidence)
+            if evidence is not None:
+                evidence.train_function_after = keras_adapter.train_function_id(model)
 
         if evidence is not None:
             self._record(evidence)
@@ -156,6 +165,9 @@ class CheckSession:
             loss_config=keras_adapter.compiled_loss_config(model),
             fit_kwargs=fit_args.arguments,
         )
+        evidence.train_function_before = keras_adapter.train_function_id(model)
+        evidence.enclosing_models = enclosing_models(
+            model, [m for ref in self._models if (m := ref()) is not None], self.layer_lines)
         self.evidence.append(evidence)
         try:
             evidence.preflight = run_preflight(evidence, self.source)
@@ -170,6 +182,7 @@ class CheckSession:
         return evidence, args, kwargs
 
     def _call_fit(self, original, model, args, kwargs, evidence):
+        __tracebackhide__ = True
         try:
             with self._recording(evidence):
                 result = original(model, *args, **kwargs)
@@ -212,6 +225,10 @@ class CheckSession:
                 self.report.add(finding)
         except Exception as error:  # noqa: BLE001
             self._notice(f"a gradmagic rule failed ({type(error).__name__}: {error})")
+        try:
+            record_graph(self.report, evidence)
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"the gradient-flow graph could not be built ({type(error).__name__}: {error})")
         self._emit("fit_end", evidence)
 
     def _notice(self, text: str) -> None:

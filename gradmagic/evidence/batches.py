@@ -36,6 +36,9 @@ class DataSample:
     full_y: Any = None
     batch_size: int | None = None
     notes: list[str] = field(default_factory=list)
+    # (filename, line) the first element came from: the ``yield`` a generator is suspended at,
+    # or the ``def __getitem__`` line of a PyDataset
+    origin: tuple[str, int] | None = None
 
     @property
     def available(self) -> bool:
@@ -117,17 +120,22 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
             }
         replacements["x"] = _replay(element, x)
         bx, by, bsw, has_targets = _split(element)
+        frame = x.gi_frame
         return (
             DataSample(kind="generator", x=bx, y=by, sample_weight=bsw, has_targets=has_targets,
-                       element=element, element_kind=_element_kind(element)),
+                       element=element, element_kind=_element_kind(element),
+                       origin=(frame.f_code.co_filename, frame.f_lineno) if frame is not None else None),
             replacements,
         )
 
     if isinstance(x, keras.utils.PyDataset):
         element = x[0]
-        bx, by, bsw, has_targets = _split(element)
+        # Keras turns a list from ``__getitem__`` into a tuple (PyDatasetAdapter._standardize_batch)
+        bx, by, bsw, has_targets = _split(tuple(element) if isinstance(element, list) else element)
+        code = getattr(type(x).__getitem__, "__code__", None)
         return DataSample(kind="pydataset", x=bx, y=by, sample_weight=bsw, has_targets=has_targets,
-                          element=element, element_kind=_element_kind(element)), replacements
+                          element=element, element_kind=_element_kind(element),
+                          origin=(code.co_filename, code.co_firstlineno) if code else None), replacements
 
     if isinstance(x, tf.data.Dataset):
         sample = DataSample(kind="dataset")

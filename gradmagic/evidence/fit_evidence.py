@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gradmagic.evidence.batches import DataSample
-from gradmagic.evidence.model_info import ModelInfo
+from gradmagic.evidence.model_info import EnclosingModel, ModelInfo
 from gradmagic.evidence.probe import ProbeResult
 
 
@@ -41,3 +41,8 @@ class FitEvidence:
     status: str = "completed"
     exception: FitException | None = None
     trainable_at_first_call: bool | None = None
+    # other live models that contain this one as a layer (e.g. a GAN containing its discriminator)
+    enclosing_models: list[EnclosingModel] = field(default_factory=list)
+    # identity of Keras's train function before/after this call (None: not made yet, see keras_adapter)
+    train_function_before: int | None = None
+    train_function_after: int | None = None

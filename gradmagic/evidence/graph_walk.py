@@ -45,7 +45,8 @@ def forward_ops(starts: Iterable[tf.Operation]) -> dict[tf.Operation, int]:
     return distance
 
 
-def backward_ops(target: tf.Tensor) -> set[tf.Operation]:
+def backward_ops(target: tf.Tensor, control: bool = True) -> set[tf.Operation]:
+    """Ops ``target`` depends on; along data edges only when ``control`` is False."""
     seen: set[tf.Operation] = set()
     stack = [target.op]
     while stack:
@@ -54,7 +55,8 @@ def backward_ops(target: tf.Tensor) -> set[tf.Operation]:
             continue
         seen.add(op)
         stack.extend(tensor.op for tensor in op.inputs)
-        stack.extend(op.control_inputs)
+        if control:
+            stack.extend(op.control_inputs)
     return seen
 
 

@@ -33,12 +33,59 @@ class LayerInfo:
 
 
 @dataclass
+class UntrackedVariable:
+    """A raw ``tf.Variable`` held in a layer attribute: Keras 3 neither tracks nor trains it."""
+
+    layer: str
+    class_name: str
+    attribute: str
+    dtype: str
+    shape: tuple[int, ...]
+    trainable: bool
+
+
+@dataclass
+class OutputHead:
+    """One output of a functional model: its key (dict key or output name) and its layer."""
+
+    key: str
+    layer: str
+
+
+@dataclass
+class TracedCall:
+    """A layer (or the model itself) whose class decorates ``call`` with ``tf.function``."""
+
+    layer: str
+    class_name: str
+    variables: int = 0
+    traces: int = 0
+    # traces of ``call`` so far that read none of the layer's variables (they use initial values)
+    blind_traces: int = 0
+
+
+@dataclass
+class EnclosingModel:
+    """Another live model that contains this model as a layer."""
+
+    name: str
+    class_name: str
+    compiled: bool
+    trainable_variables: int
+    line: int | None
+
+
+@dataclass
 class ModelInfo:
     name: str
     class_name: str
     layers: list[LayerInfo] = field(default_factory=list)
     variables: list[VariableInfo] = field(default_factory=list)
     built: bool = True
+    trainable: bool = True
+    untracked: list[UntrackedVariable] = field(default_factory=list)
+    outputs: list[OutputHead] = field(default_factory=list)
+    traced_calls: list[TracedCall] = field(default_factory=list)
 
     def layer(self, name: str | None) -> LayerInfo | None:
         return next((layer for layer in self.layers if layer.name == name), None)
@@ -109,7 +156,73 @@ def describe_model(model: keras.Model, creation_lines: dict[int, int] | None = N
                 trainable=id(variable) in trainable_ids,
             )
         )
+    info.trainable = bool(model.trainable)
+    info.outputs = [OutputHead(key, layer) for key, layer in keras_adapter.output_heads(model)]
+    for layer in [model, *layers]:
+        info.untracked.extend(untracked_variables(layer))
+        if is_traced_call(layer):
+            info.traced_calls.append(traced_call(layer))
     return info
+
+
+def untracked_variables(layer: keras.Layer) -> list[UntrackedVariable]:
+    """Raw ``tf.Variable`` attributes of ``layer`` (also inside a list/tuple/dict attribute)."""
+    import tensorflow as tf
+
+    direct, nested = [], []
+    for attribute, value in vars(layer).items():
+        if attribute.startswith("_self_"):  # TensorFlow's own tracking bookkeeping
+            continue
+        if isinstance(value, tf.Variable):
+            direct.append((attribute, value))
+        elif isinstance(value, (list, tuple)):
+            nested.extend((f"{attribute}[{i}]", item) for i, item in enumerate(value))
+        elif isinstance(value, dict):
+            nested.extend((f"{attribute}[{key!r}]", item) for key, item in value.items())
+    found, seen = [], set()
+    for name, item in direct + nested:
+        if isinstance(item, tf.Variable) and id(item) not in seen:
+            seen.add(id(item))
+            found.append(UntrackedVariable(
+                layer=layer.name, class_name=type(layer).__name__, attribute=name,
+                dtype=item.dtype.name, shape=tuple(int(d) for d in item.shape if d is not None),
+                trainable=bool(item.trainable)))
+    return found
+
+
+def is_traced_call(layer: keras.Layer) -> bool:
+    """True when the layer's class (or a base class) wraps ``call`` in ``tf.function``."""
+    import tensorflow as tf
+
+    return isinstance(getattr(type(layer), "call", None), tf.types.experimental.GenericFunction)
+
+
+def traced_call(layer: keras.Layer) -> TracedCall:
+    """How the ``tf.function`` around ``layer.call`` has been traced: which traces read its weights."""
+    handles = {id(h) for v in layer.weights if (h := keras_adapter.variable_handle(v)) is not None}
+    graphs = keras_adapter.traced_graphs(layer.call)
+    blind = sum(1 for graph in graphs if handles and not any(id(external) in handles
+                                                             for external, _ in graph.captures))
+    return TracedCall(layer.name, type(layer).__name__, len(layer.weights), len(graphs), blind)
+
+
+def enclosing_models(model: keras.Model, candidates: list[keras.Model],
+                     creation_lines: dict[int, int] | None = None) -> list[EnclosingModel]:
+    """The ``candidates`` (other live models) that contain ``model`` as a layer."""
+    creation_lines = creation_lines or {}
+    found = []
+    for other in candidates:
+        if other is model:
+            continue
+        try:
+            inner = any(layer is model for layer in keras_adapter.flatten_layers(other))
+        except Exception:  # noqa: BLE001 - a half-built model cannot be walked
+            continue
+        if inner:
+            found.append(EnclosingModel(
+                name=other.name, class_name=type(other).__name__, compiled=keras_adapter.is_compiled(other),
+                trainable_variables=len(other.trainable_variables), line=creation_lines.get(id(other))))
+    return found
 
 
 def variable_path(variable: Any) -> str:

@@ -9,7 +9,9 @@ is restored afterwards, so the probe leaves no trace in the user's model. A cust
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -20,7 +22,7 @@ import tensorflow as tf
 from gradmagic.capture import keras_adapter
 from gradmagic.capture.source import SourceUnit
 from gradmagic.evidence.batches import DataSample, as_tensors
-from gradmagic.evidence.graph_walk import GradientCut, find_cuts
+from gradmagic.evidence.graph_walk import GradientCut, backward_ops, find_cuts, forward_ops
 from gradmagic.evidence.model_info import variable_path
 
 
@@ -30,6 +32,7 @@ class VariableGradient:
     state: str  # "none" | "zero" | "ok" | "traced" (connected, not run)
     norm: float | None = None
     max_abs: float | None = None
+    mean_abs: float | None = None
 
 
 @dataclass
@@ -39,6 +42,20 @@ class OutsideTape:
     op_type: str
     line: int | None
     variables: list[str]
+    # every line of the step outside the tape on that path (statements of the function that
+    # opens the tape), and whether the tape still gave a gradient to every source
+    lines: list[int] = field(default_factory=list)
+    gradients_missing: bool = True
+    target_line: int | None = None  # where the target of ``tape.gradient`` was computed
+
+
+@dataclass
+class LeftTensorFlow:
+    """A ``tf.numpy_function``/``tf.py_function`` call made while the step was traced."""
+
+    api: str  # "numpy_function" | "py_function"
+    line: int | None
+    func: str  # the wrapped Python function's name
 
 
 @dataclass
@@ -57,6 +74,10 @@ class ProbeResult:
     loss: float | None = None
     error: ProbeError | None = None
     tape_calls: int = 0
+    # paths of variables without gradient that the traced step never reads, or whose reads
+    # reach neither the model's outputs nor the loss
+    unreachable: list[str] = field(default_factory=list)
+    left_tensorflow: list[LeftTensorFlow] = field(default_factory=list)
 
     def paths_in_state(self, state: str) -> list[str]:
         return [g.path for g in self.gradients if g.state == state]
@@ -79,9 +100,58 @@ def _restore(snapshot: list[tuple[Any, np.ndarray]]) -> None:
         variable.assign(value)
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def error_summary(type_name: str, text: str) -> str:
+    """The line of an exception's text that says what went wrong.
+
+    ``tf.function`` wraps trace errors as ``in user code: ... TypeName: message`` and Keras
+    wraps layer errors as ``Exception encountered when calling X.call(). <message> ...``.
+    """
+    lines = [line.strip() for line in _ANSI.sub("", text).splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if lines[0] == "in user code:":
+        starts = [i for i, line in enumerate(lines) if line.startswith(f"{type_name}: ")]
+        if not starts:
+            return lines[-1]
+        lines = [lines[starts[-1]][len(type_name) + 2:], *lines[starts[-1] + 1:]]
+    if lines[0].startswith("Exception encountered when calling") and len(lines) > 1:
+        return lines[1]
+    return lines[0]
+
+
 def _error(error: BaseException, source: SourceUnit) -> ProbeError:
-    return ProbeError(type(error).__name__, str(error).strip().splitlines()[0] if str(error).strip() else "",
-                      source.traceback_line(error.__traceback__))
+    line = source.traceback_line(error.__traceback__)
+    if line is None:  # autograph-converted code: its frames are named in the message
+        found = re.findall(rf'File "{re.escape(source.filename)}", line (\d+)', str(error))
+        line = int(found[-1]) if found else None
+    return ProbeError(type(error).__name__, error_summary(type(error).__name__, str(error)), line)
+
+
+@contextlib.contextmanager
+def _recording_leaving_calls(found: list[LeftTensorFlow], source: SourceUnit):
+    """Note every ``tf.numpy_function``/``tf.py_function`` call with the line that makes it."""
+    saved = {name: getattr(tf, name) for name in ("numpy_function", "py_function")}
+
+    def recorder(name: str, original: Callable) -> Callable:
+        def call(func, inp, Tout, *args, **kwargs):
+            out = original(func, inp, Tout, *args, **kwargs)
+            ops = [t.op for t in tf.nest.flatten(out) if hasattr(t, "op")]
+            line = source.op_line(ops[0].traceback) if ops else None
+            found.append(LeftTensorFlow(name, line, getattr(func, "__name__", type(func).__name__)))
+            return out
+
+        return call
+
+    for name, original in saved.items():
+        setattr(tf, name, recorder(name, original))
+    try:
+        yield
+    finally:
+        for name, original in saved.items():
+            setattr(tf, name, original)
 
 
 def _variable_inputs(graph: tf.Graph, variables: list) -> dict[str, tf.Tensor]:
@@ -112,17 +182,20 @@ def probe_compiled_loss(model: keras.Model, sample: DataSample, source: SourceUn
     x, y, sw = as_tensors(sample.x), as_tensors(sample.y), as_tensors(sample.sample_weight)
     trainable = list(model.trainable_variables)
     none_at_trace: list[bool] = []
+    outputs_at_trace: list = []
 
     def step(x, y, sw):
         with tf.GradientTape() as tape:
             y_pred = model(x, training=True)
+            outputs_at_trace[:] = tf.nest.flatten(y_pred)
             loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw, training=True)
         grads = tape.gradient(loss, trainable)
         none_at_trace[:] = [g is None for g in grads]
         return loss, [g for g in grads if g is not None]
 
     try:
-        concrete = tf.function(step).get_concrete_function(_specs(x), _specs(y), _specs(sw))
+        with _recording_leaving_calls(result.left_tensorflow, source):
+            concrete = tf.function(step).get_concrete_function(_specs(x), _specs(y), _specs(sw))
     except Exception as error:  # noqa: BLE001 - the user's loss/forward pass failed to trace
         result.error = _error(error, source)
         return result
@@ -130,8 +203,10 @@ def probe_compiled_loss(model: keras.Model, sample: DataSample, source: SourceUn
     graph = concrete.graph
     loss_tensor = graph.outputs[0]
     if any(none_at_trace):
-        inputs = _variable_inputs(graph, [v for v, none in zip(trainable, none_at_trace) if none])
+        inputs = _variable_inputs(graph, [v for v, none in zip(trainable, none_at_trace) if none and _is_float(v)])
         result.cuts, _ = find_cuts(graph, list(inputs.values()), loss_tensor, _line_of(source))
+        none_variables = [v for v, none in zip(trainable, none_at_trace) if none]
+        result.unreachable = _unreachable(none_variables, inputs, [loss_tensor, *outputs_at_trace])
 
     values: list[Any] = []
     with contextlib.suppress(Exception):
@@ -154,7 +229,8 @@ def probe_compiled_loss(model: keras.Model, sample: DataSample, source: SourceUn
         grad = np.asarray(tf.convert_to_tensor(grad))
         norm = float(np.linalg.norm(grad))
         state = "zero" if not np.any(grad) else "ok"
-        result.gradients.append(VariableGradient(path, state, norm, float(np.max(np.abs(grad)))))
+        result.gradients.append(VariableGradient(path, state, norm, float(np.max(np.abs(grad))),
+                                                 float(np.mean(np.abs(grad)))))
     return result
 
 
@@ -184,10 +260,10 @@ def _recording_tape_gradients(calls: list[_TapeCall]):
 def probe_train_step(model: keras.Model, sample: DataSample, source: SourceUnit) -> ProbeResult:
     """Trace the user's ``train_step`` without running it and explain every ``None`` gradient."""
     result = ProbeResult(mode="train_step")
-    element = sample.element if sample.element is not None else (sample.x, sample.y)
-    data = as_tensors(element if isinstance(element, tuple) else (element,))
+    element = sample.element if sample.element is not None else _packed(sample)
+    data = as_tensors(element)
     calls: list[_TapeCall] = []
-    with _recording_tape_gradients(calls):
+    with _recording_tape_gradients(calls), _recording_leaving_calls(result.left_tensorflow, source):
         try:
             tf.function(model.train_step).get_concrete_function(_specs(data))
         except Exception as error:  # noqa: BLE001 - e.g. "No gradients provided" raised at trace time
@@ -204,6 +280,13 @@ def probe_train_step(model: keras.Model, sample: DataSample, source: SourceUnit)
     return result
 
 
+def _packed(sample: DataSample) -> Any:
+    """What ``train_step`` receives for arrays (Keras's ``pack_x_y_sample_weight``): bare ``x`` without targets."""
+    if sample.y is None and sample.sample_weight is None:
+        return (sample.x,) if isinstance(sample.x, (tuple, list)) else sample.x
+    return (sample.x, sample.y) if sample.sample_weight is None else (sample.x, sample.y, sample.sample_weight)
+
+
 def _explain_tape_call(call: _TapeCall, source: SourceUnit, result: ProbeResult, by_path: dict) -> None:
     target = call.target
     if not isinstance(target, tf.Tensor) or not hasattr(target, "graph"):
@@ -218,8 +301,11 @@ def _explain_tape_call(call: _TapeCall, source: SourceUnit, result: ProbeResult,
         else:
             by_path[path] = VariableGradient(path, "traced")
     if not none_sources:
+        _note_partly_outside(call, source, result)
         return
-    inputs = _variable_inputs(graph, none_sources)
+    result.unreachable.extend(p for v in none_sources if (p := variable_path(v)) not in
+                              _variable_inputs(graph, [v]) and p not in result.unreachable)
+    inputs = _variable_inputs(graph, [v for v in none_sources if _is_float(v)])  # integers: GM008
     if not inputs:
         return
     with graph.as_default():
@@ -229,30 +315,119 @@ def _explain_tape_call(call: _TapeCall, source: SourceUnit, result: ProbeResult,
     line_of = _line_of(source)
     if untaped:
         _, path_ops = find_cuts(graph, [inputs[p] for p in untaped], target, line_of)
-        tape_lines = source_tape_lines(source)
-        outside = [
-            (depth, op) for op, depth in path_ops.items()
-            if (line := line_of(op)) is not None and line not in tape_lines
-        ]
+        data_path = backward_ops(target, control=False)
+        outside = _outside_tape_ops({op: d for op, d in path_ops.items() if op in data_path}, source)
         if outside:
-            depth, op = min(outside, key=lambda item: item[0])
-            result.outside_tape.append(OutsideTape(op.type, line_of(op), untaped))
+            depth, op, line = min(outside, key=lambda item: item[0])
+            lines = sorted({item[2] for item in outside})
+            _add_outside(result, OutsideTape(op.type, line, untaped, lines,
+                                             target_line=_step_line(target.op, source)))
     if cut_inputs:
         cuts, _ = find_cuts(graph, cut_inputs, target, line_of)
         result.cuts.extend(cuts)
 
 
-def source_tape_lines(source: SourceUnit) -> set[int]:
-    """Lines inside ``with tf.GradientTape() ...:`` blocks of the checked source."""
-    import ast
+def _is_float(variable: Any) -> bool:
+    """Integer variables never get a gradient by their dtype alone; there is no cut to look for."""
+    return tf.as_dtype(getattr(variable, "dtype", "float32")).is_floating
 
+
+def _unreachable(variables: list, inputs: dict[str, tf.Tensor], targets: list) -> list[str]:
+    """Paths of ``variables`` whose captured handle (in ``inputs``) reaches none of ``targets``."""
+    upstream: set[tf.Operation] = set()
+    stack = [t.op for t in targets if isinstance(t, tf.Tensor) and hasattr(t, "op")]
+    while stack:  # data edges only: control edges tie every stateful op to the function's outputs
+        op = stack.pop()
+        if op not in upstream:
+            upstream.add(op)
+            stack.extend(tensor.op for tensor in op.inputs)
+    found = []
+    for variable in variables:
+        path = variable_path(variable)
+        handle = inputs.get(path)
+        if handle is None or not (set(forward_ops([handle.op])) & upstream):
+            found.append(path)
+    return found
+
+
+def _outside_tape_ops(path_ops: dict[tf.Operation, int], source: SourceUnit) -> list[tuple[int, tf.Operation, int]]:
+    """``(depth, op, line)`` for path ops made by a statement of the taping function outside its tape.
+
+    An op is inside the tape when any frame of the checked source that created it is a line
+    of a ``with tf.GradientTape()`` block (a model call on a tape line creates ops in
+    ``call``). ``line`` is the statement in the function that opens the tape.
+    """
+    tape_lines = source_tape_lines(source)
+    step_lines = _tape_function_lines(source)
+    found = []
+    for op, depth in path_ops.items():
+        if op.type == "Placeholder":
+            continue
+        lines = [frame.lineno for frame in op.traceback or () if source.is_ours(frame.filename)]
+        if not lines or any(line in tape_lines for line in lines):
+            continue
+        line = _step_line(op, source, step_lines)
+        if line is not None:
+            found.append((depth, op, line))
+    return found
+
+
+def _step_line(op: tf.Operation, source: SourceUnit, step_lines: set[int] | None = None) -> int | None:
+    """The line, in the function that opens the tape, of the statement that created ``op``."""
+    step_lines = _tape_function_lines(source) if step_lines is None else step_lines
+    lines = [frame.lineno for frame in op.traceback or () if source.is_ours(frame.filename)]
+    return next((line for line in lines if line in step_lines), None)
+
+
+def _note_partly_outside(call: _TapeCall, source: SourceUnit, result: ProbeResult) -> None:
+    """Every source got a gradient, yet part of the path to the target was computed outside the tape."""
+    target = call.target
+    inputs = _variable_inputs(target.graph, call.sources)
+    if not inputs:
+        return
+    upstream = backward_ops(target, control=False)  # control edges link a step's tapes to each other
+    path_ops = {op: depth for op, depth in forward_ops(t.op for t in inputs.values()).items() if op in upstream}
+    outside = _outside_tape_ops(path_ops, source)
+    if not outside:
+        return
+    outside_ops = {item[1] for item in outside}
+    variables = [path for path, tensor in inputs.items()
+                 if outside_ops & set(forward_ops([tensor.op]))]
+    depth, op, line = min(outside, key=lambda item: item[0])
+    _add_outside(result, OutsideTape(op.type, line, variables, sorted({item[2] for item in outside}),
+                                     gradients_missing=False, target_line=_step_line(target.op, source)))
+
+
+def _add_outside(result: ProbeResult, item: OutsideTape) -> None:
+    # tf.function traces a step twice when its first trace creates the optimizer's variables
+    if item not in result.outside_tape:
+        result.outside_tape.append(item)
+
+
+def _tape_function_lines(source: SourceUnit) -> set[int]:
+    """Lines of every function whose own body opens a ``GradientTape``."""
     lines: set[int] = set()
     if source.tree is None:
         return lines
     for node in ast.walk(source.tree):
-        if isinstance(node, (ast.With, ast.AsyncWith)) and any(
-            "GradientTape" in ast.unparse(item.context_expr) for item in node.items
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
+            isinstance(inner, (ast.With, ast.AsyncWith)) and _opens_tape(inner) for inner in ast.walk(node)
         ):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def _opens_tape(node: ast.With | ast.AsyncWith) -> bool:
+    return any("GradientTape" in ast.unparse(item.context_expr) for item in node.items)
+
+
+def source_tape_lines(source: SourceUnit) -> set[int]:
+    """Lines inside ``with tf.GradientTape() ...:`` blocks of the checked source."""
+    lines: set[int] = set()
+    if source.tree is None:
+        return lines
+    for node in ast.walk(source.tree):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and _opens_tape(node):
             for statement in node.body:
                 lines.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
     return lines
@@ -260,11 +435,16 @@ def source_tape_lines(source: SourceUnit) -> set[int]:
 
 def run_probe(model: keras.Model, sample: DataSample, source: SourceUnit) -> ProbeResult | None:
     """The probe that fits how this model trains, or None when there is no batch to probe with."""
+    if sample.kind == "generator" and not isinstance(sample.element, tuple):
+        return None  # Keras rejects it before any step (GeneratorDataAdapter needs a tuple)
     if keras_adapter.has_custom_train_step(model):
         if sample.element is None and sample.x is None:
             return None
         return probe_train_step(model, sample, source)
     if not sample.available:
         return None
-    ensure_built(model, sample)
+    try:
+        ensure_built(model, sample)
+    except Exception as error:  # noqa: BLE001 - the user's forward pass failed; keep its own error
+        return ProbeResult(mode="compile", error=_error(error.__cause__ or error.__context__ or error, source))
     return probe_compiled_loss(model, sample, source)

@@ -82,11 +82,19 @@ def with_keyword(call: cst.Call, name: str, value_code: str) -> cst.Call:
         args = [arg.with_changes(value=value) if arg is existing else arg for arg in call.args]
         return call.with_changes(args=args)
     args = list(call.args)
+    new_comma: cst.Comma | cst.MaybeSentinel = cst.MaybeSentinel.DEFAULT
     if args and args[-1].comma is cst.MaybeSentinel.DEFAULT:
         args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    elif args and isinstance(args[-1].comma, cst.Comma) and isinstance(
+            args[-1].comma.whitespace_after, cst.ParenthesizedWhitespace):
+        # one argument per line with a trailing comma: the new one goes on its own line too
+        previous = args[-2].comma if len(args) > 1 else None
+        indent = previous.whitespace_after if isinstance(previous, cst.Comma) else call.whitespace_before_args
+        new_comma = args[-1].comma
+        args[-1] = args[-1].with_changes(comma=args[-1].comma.with_changes(whitespace_after=indent))
     elif args and isinstance(args[-1].comma, cst.Comma):
-        pass
-    args.append(cst.Arg(keyword=cst.Name(name), value=value,
+        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    args.append(cst.Arg(keyword=cst.Name(name), value=value, comma=new_comma,
                         equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
     return call.with_changes(args=args)
 
@@ -178,3 +186,38 @@ def remove_decorator(source: str, function: str, decorator_names: tuple[str, ...
     transformer = _DecoratorRemover(function, is_target)
     new = wrapper.module.visit(transformer)
     return new.code if transformer.done else None
+
+
+def statement_span(source: str, line: int) -> tuple[int, int] | None:
+    """First and last line of the innermost simple statement that spans ``line``."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and not hasattr(node, "body"):
+            end = node.end_lineno or node.lineno
+            if node.lineno <= line <= end and (best is None or end - node.lineno < best[1] - best[0]):
+                best = (node.lineno, end)
+    return best
+
+
+def insert_around_statement(source: str, line: int, before: str | None = None, after: str | None = None) -> str | None:
+    """Insert lines before and/or after the statement spanning ``line``, indented like it."""
+    span = statement_span(source, line)
+    if span is None:
+        return None
+    lines = source.splitlines(keepends=True)
+    if not lines[span[1] - 1].endswith("\n"):
+        lines[span[1] - 1] += "\n"
+    first = lines[span[0] - 1]
+    indent = first[: len(first) - len(first.lstrip())]
+
+    def block(text: str | None) -> list[str]:
+        return [f"{indent}{piece}\n" for piece in text.splitlines()] if text else []
+
+    return "".join(lines[: span[0] - 1] + block(before) + lines[span[0] - 1: span[1]] + block(after)
+                   + lines[span[1]:])

@@ -185,3 +185,26 @@ def span_of(line_text: str, needles: tuple[str, ...]) -> list[int] | None:
                 break
         return [match.start(), end]
     return None
+
+
+def loss_for_head(activation: str | None, units: int | None, y: Any) -> str:
+    """A built-in loss (as code) for one output head from its activation, width and targets."""
+    kind = target_kind(y, units)
+    if kind == "one-hot":
+        name = "categorical_crossentropy"
+    elif kind == "integer" and (units or 1) > 1:
+        name = "sparse_categorical_crossentropy"
+    elif kind == "binary":
+        name = "binary_crossentropy"
+    else:
+        return '"mse"'
+    if activation in (None, "linear"):
+        class_name = "".join(part.title() for part in name.split("_"))
+        return f"keras.losses.{class_name}(from_logits=True)"
+    return f'"{name}"'
+
+
+def units_of(output_shape: str | None) -> int | None:
+    """The last dimension of a ``LayerInfo.output_shape`` string such as ``"(None, 3)"``."""
+    found = re.findall(r"(\d+)\)$", output_shape or "")
+    return int(found[0]) if found else None

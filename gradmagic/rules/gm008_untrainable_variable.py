@@ -1,31 +1,262 @@
 """GM008 untrainable-variable: a variable that cannot be trained: integer dtype, a raw `tf.Variable` that Keras 3 does not track, a variable not reachable from any output.
 
 ## What it does
-TODO
+Looks for weights that the optimizer can never change:
+- a raw `tf.Variable` stored on a layer (`self.scale = tf.Variable(1.0)`): Keras 3 tracks
+  only variables made with `self.add_weight`, so it is not in `trainable_variables`;
+- a trainable variable with an integer dtype (`add_weight(..., dtype="int32")`): integers
+  carry no gradient;
+- a variable whose layer is computed but whose value reaches neither the model's outputs
+  nor the loss (e.g. a branch of a subclassed `call` that is thrown away).
 
 ## Why is this bad?
-TODO
+These weights keep their initial values for ever. Keras does not say so for a raw
+`tf.Variable` at all; for the other two it only warns (`Gradients do not exist for
+variables ...`), or raises `No gradients provided for any variable` (GM001) when no other
+weight is left to train.
 
 ## Example
-TODO
+```python
+class Scale(keras.layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.scale = tf.Variable(1.0)
+
+    def call(self, inputs):
+        return inputs * self.scale
+```
 
 ## Use instead
-TODO
+```python
+        self.scale = self.add_weight(shape=(), initializer=keras.initializers.Constant(1.0))
+```
+and a floating dtype (`dtype="float32"`) for any weight that must learn.
 
 ## Fix safety
-TODO
+Replacing `tf.Variable(...)` by `self.add_weight(...)` is `safe` when the initial value is
+a number or `zeros`/`ones` of a shape (the same start, now tracked), `review` otherwise.
+Changing an integer dtype to `float32` is `review`: the values stop being whole numbers.
+An unreachable variable has no fix: where its value should go is the user's design.
 """
 
 from __future__ import annotations
 
+import ast
 from typing import Iterable
 
-from gradmagic.report.model import Finding
+import libcst as cst
+
+from gradmagic.evidence.model_info import UntrackedVariable, VariableInfo
+from gradmagic.fixes import cst as cst_edit
+from gradmagic.fixes import make_fix
+from gradmagic.report.model import Finding, Fix
+from gradmagic.rules._shared import (
+    ensure_import,
+    find_class,
+    layer_class_chain,
+    layer_line,
+    layer_variable_paths,
+    span_of,
+)
 from gradmagic.rules.base import Rule, RuleContext
+
+INTEGER_DTYPES = ("int", "uint", "bool")
+ONE_TO_ONE_INITIALIZERS = {"zeros": '"zeros"', "ones": '"ones"', "zeros_like": None, "ones_like": None}
+RANDOM_INITIALIZERS = {"normal": '"random_normal"', "uniform": '"random_uniform"',
+                       "truncated_normal": '"truncated_normal"'}
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
-    return []
+    fit = ctx.fit
+    info = fit.model_info
+    tracked = len(info.trainable_variables())
+    for untracked in info.untracked:
+        if untracked.trainable and untracked.dtype.startswith(("float", "bfloat", "half")):
+            yield _untracked_finding(ctx, untracked, tracked)
+    integers = [v for v in info.trainable_variables() if v.dtype.startswith(INTEGER_DTYPES)]
+    for variable in integers:
+        yield _integer_finding(ctx, variable, tracked)
+    yield from _unreachable_findings(ctx, {v.path for v in integers}, tracked)
+
+
+# -- raw tf.Variable -------------------------------------------------------------------------
+def _untracked_finding(ctx: RuleContext, untracked: UntrackedVariable, tracked: int) -> Finding:
+    class_name, line = _assignment_line(ctx, untracked)
+    shape = "scalar" if not untracked.shape else f"shape {untracked.shape}"
+    return RULE.finding(
+        f"`self.{untracked.attribute}` of layer `{untracked.layer}` is a raw `tf.Variable` ({shape}): "
+        f"Keras 3 does not track it, so it is not among the model's {tracked} trainable variables "
+        "and never learns",
+        line=line,
+        layer=untracked.layer,
+        severity="error" if tracked == 0 else "warning",
+        evidence={"attribute": untracked.attribute, "class": class_name, "dtype": untracked.dtype,
+                  "shape": list(untracked.shape), "tracked_trainable_variables": tracked},
+        notes=["Keras 3 layers track only weights created with `self.add_weight`; a `tf.Variable` attribute is "
+               "neither trained nor saved"],
+        help=f"create it with `self.add_weight(...)` in `{class_name}`",
+        fixes=_add_weight_fix(ctx, line, untracked),
+        span=span_of(ctx.source.line_text(line), ("Variable",)),
+    )
+
+
+def _assignment_line(ctx: RuleContext, untracked: UntrackedVariable) -> tuple[str, int | None]:
+    """The class and line where ``self.<attribute> = ...`` is written."""
+    attribute = untracked.attribute.split("[", 1)[0]
+    for name in layer_class_chain(ctx.fit, untracked.layer) or [untracked.class_name]:
+        node = find_class(ctx.source.tree, name)
+        if node is None:
+            continue
+        for statement in ast.walk(node):
+            targets = statement.targets if isinstance(statement, ast.Assign) else (
+                [statement.target] if isinstance(statement, ast.AnnAssign) else [])
+            for target in targets:
+                if isinstance(target, ast.Attribute) and target.attr == attribute and \
+                        isinstance(target.value, ast.Name) and target.value.id == "self":
+                    return name, statement.lineno
+    return untracked.class_name, layer_line(ctx.fit, untracked.layer)
+
+
+def _add_weight_fix(ctx: RuleContext, line: int | None, untracked: UntrackedVariable) -> list[Fix]:
+    if line is None:
+        return []
+    source = ctx.source.text
+    safety: list[str] = []
+
+    def rewrite(call: cst.Call) -> cst.BaseExpression | None:
+        code, safe = _add_weight_code(call, untracked)
+        safety.append("safe" if safe else "review")
+        return cst.parse_expression(code) if code else None
+
+    patched = cst_edit.rewrite_call(source, line, cst_edit.callee_is("Variable"), rewrite)
+    if patched and "keras." in patched and "keras." not in source:
+        patched = ensure_import(patched)
+    fix = make_fix("use-add-weight", "create the weight with `self.add_weight(...)`",
+                   safety[0] if safety else "review", source, patched,
+                   "Keras 3 tracks and trains weights made by `add_weight`")
+    return [fix] if fix else []
+
+
+def _add_weight_code(call: cst.Call, untracked: UntrackedVariable) -> tuple[str | None, bool]:
+    """``self.add_weight(...)`` code equivalent to ``tf.Variable(call...)``, and whether it is one to one."""
+    initial = cst_edit.keyword(call, "initial_value") or next((a for a in call.args if a.keyword is None), None)
+    if initial is None:
+        return None, False
+    value = initial.value
+    shape_code = repr(tuple(untracked.shape))
+    safe = True
+    if isinstance(value, (cst.Integer, cst.Float)) or (
+            isinstance(value, cst.UnaryOperation) and isinstance(value.expression, (cst.Integer, cst.Float))):
+        initializer = f"keras.initializers.Constant({cst_edit.code_of(value)})"
+    elif isinstance(value, cst.Call) and cst_edit.dotted_name(value.func).rsplit(".", 1)[-1] in ("zeros", "ones") \
+            and value.args:
+        initializer = ONE_TO_ONE_INITIALIZERS[cst_edit.dotted_name(value.func).rsplit(".", 1)[-1]]
+        shape_code = cst_edit.code_of(value.args[0].value)
+    elif isinstance(value, cst.Call) and cst_edit.dotted_name(value.func).rsplit(".", 1)[-1] in RANDOM_INITIALIZERS \
+            and value.args:
+        initializer = RANDOM_INITIALIZERS[cst_edit.dotted_name(value.func).rsplit(".", 1)[-1]]
+        shape_code = cst_edit.code_of(value.args[0].value)
+        safe = False
+    else:
+        initializer = f"keras.initializers.Constant({cst_edit.code_of(value)})"
+        safe = False
+    parts = [f"shape={shape_code}", f"initializer={initializer}"]
+    for name in ("dtype", "trainable", "name"):
+        argument = cst_edit.keyword(call, name)
+        if argument is not None:
+            parts.append(f"{name}={cst_edit.code_of(argument.value)}")
+    return f"self.add_weight({', '.join(parts)})", safe
+
+
+# -- integer dtype ---------------------------------------------------------------------------
+def _integer_finding(ctx: RuleContext, variable: VariableInfo, tracked: int) -> Finding:
+    class_name, line = _add_weight_line(ctx, variable)
+    return RULE.finding(
+        f"trainable variable `{variable.path}` has dtype `{variable.dtype}`: integers carry no gradient, "
+        "so it never learns",
+        line=line,
+        layer=variable.layer,
+        severity="error" if tracked == 1 else "warning",
+        evidence={"variable": variable.path, "dtype": variable.dtype, "shape": list(variable.shape),
+                  "trainable_variables": tracked},
+        help='give it a floating dtype (`dtype="float32"`), or `trainable=False` if it is a counter',
+        fixes=_dtype_fix(ctx, line),
+        span=span_of(ctx.source.line_text(line), ("add_weight",)),
+    )
+
+
+def _add_weight_line(ctx: RuleContext, variable: VariableInfo) -> tuple[str, int | None]:
+    """The ``add_weight(..., dtype=<integer>)`` call in the owning layer's class."""
+    for name in layer_class_chain(ctx.fit, variable.layer):
+        node = find_class(ctx.source.tree, name)
+        if node is None:
+            continue
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
+                    call.func.attr == "add_weight":
+                dtype = next((k.value for k in call.keywords if k.arg == "dtype"), None)
+                if dtype is not None and any(word in ast.unparse(dtype) for word in INTEGER_DTYPES):
+                    return name, call.lineno
+    return variable.layer or "", layer_line(ctx.fit, variable.layer)
+
+
+def _dtype_fix(ctx: RuleContext, line: int | None) -> list[Fix]:
+    if line is None:
+        return []
+    source = ctx.source.text
+    patched = cst_edit.set_keyword_at(source, line, ("add_weight",), "dtype", '"float32"')
+    fix = make_fix("float-dtype", f'make the weight on line {line} `dtype="float32"`', "review", source, patched,
+                   "floating-point weights receive gradients")
+    return [fix] if fix else []
+
+
+# -- unreachable -----------------------------------------------------------------------------
+def _unreachable_findings(ctx: RuleContext, skip: set[str], tracked: int) -> Iterable[Finding]:
+    fit = ctx.fit
+    probe = fit.probe
+    if probe is None or not probe.unreachable:
+        return
+    for traced in fit.model_info.traced_calls:  # GM010 explains these
+        skip |= set(layer_variable_paths(fit, traced.layer))
+    paths = [path for path in probe.unreachable if path not in skip]
+    by_layer: dict[str | None, list[str]] = {}
+    owners = {v.path: v.layer for v in fit.model_info.variables}
+    for path in paths:
+        by_layer.setdefault(owners.get(path), []).append(path)
+    for layer, owned in by_layer.items():
+        attribute, line = _call_site(ctx, layer)
+        named = f"`{layer}` (`self.{attribute}`)" if attribute else f"`{layer}`"
+        yield RULE.finding(
+            f"the output of layer {named} reaches neither the model's outputs nor the loss: "
+            f"its {len(owned)} variable(s) never get a gradient",
+            line=line or layer_line(fit, layer),
+            layer=layer,
+            severity="error" if len(paths) >= tracked else "warning",
+            evidence={"variables": owned, "trainable_variables": tracked},
+            help=f"use the output of {named} in what `call` returns, or remove the layer",
+            span=span_of(ctx.source.line_text(line), (attribute,)) if attribute and line else None,
+        )
+
+
+def _call_site(ctx: RuleContext, layer_name: str | None) -> tuple[str | None, int | None]:
+    """The attribute holding the layer in the model and the line of ``call`` that calls it."""
+    model = ctx.fit.model
+    attribute = next((name for name, value in vars(model).items()
+                      if not name.startswith("_") and getattr(value, "name", None) == layer_name
+                      and hasattr(value, "weights")), None)
+    if attribute is None:
+        return None, None
+    for class_name in layer_class_chain(ctx.fit, ctx.fit.model_info.name):
+        node = find_class(ctx.source.tree, class_name)
+        method = next((m for m in (node.body if node else []) if isinstance(m, ast.FunctionDef) and m.name == "call"),
+                      None)
+        if method is None:
+            continue
+        for call in ast.walk(method):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == attribute \
+                    and isinstance(call.func.value, ast.Name) and call.func.value.id == "self":
+                return attribute, call.lineno
+    return attribute, None
 
 
 RULE = Rule(code="GM008", name="untrainable-variable", severity="error", detect=detect, doc=__doc__)
