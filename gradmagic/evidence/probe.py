@@ -136,11 +136,13 @@ def _recording_leaving_calls(found: list[LeftTensorFlow], source: SourceUnit):
     saved = {name: getattr(tf, name) for name in ("numpy_function", "py_function")}
 
     def recorder(name: str, original: Callable) -> Callable:
-        def call(func, inp, Tout, *args, **kwargs):
-            out = original(func, inp, Tout, *args, **kwargs)
-            ops = [t.op for t in tf.nest.flatten(out) if hasattr(t, "op")]
-            line = source.op_line(ops[0].traceback) if ops else None
-            found.append(LeftTensorFlow(name, line, getattr(func, "__name__", type(func).__name__)))
+        def call(*args, **kwargs):
+            out = original(*args, **kwargs)
+            ops = [t.op for t in tf.nest.flatten(out) if isinstance(t, tf.Tensor) and hasattr(t, "op")]
+            if ops:  # not when used as a decorator
+                func = args[0] if args else kwargs.get("func")
+                found.append(LeftTensorFlow(name, source.op_line(ops[0].traceback),
+                                            getattr(func, "__name__", type(func).__name__)))
             return out
 
         return call

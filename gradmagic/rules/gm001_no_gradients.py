@@ -44,6 +44,10 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     cause_line = next((cut.line for cut in probe.cuts if cut.line), None) if probe else None
     if cause_line is None and probe and probe.outside_tape:
         cause_line = probe.outside_tape[0].line
+    if raised and fit.model_info.trainable_variables():
+        # Keras's own trace found no gradient even where the probe's trace did (e.g. GM010).
+        total = max(total, len(fit.model_info.trainable_variables()))
+        missing = total
     evidence = {"trainable_variables": total, "variables_without_gradient": missing}
     notes = []
     if raised:

@@ -1,31 +1,372 @@
 """GM004 leaves-tensorflow: the value leaves TensorFlow inside the forward pass or loss: `.numpy()`, NumPy calls, `tf.numpy_function`/`py_function`, Python `float()`. Also explains the graph-mode errors this causes (`'SymbolicTensor' object has no attribute 'numpy'`, `Cannot convert a symbolic tf.Tensor`).
 
 ## What it does
-TODO
+Reads how tracing the training step failed and what the traced graph holds. Fires when a
+loss, a layer's `call` or a custom `train_step` takes a tensor out of TensorFlow:
+`.numpy()` (`AttributeError: 'SymbolicTensor' object has no attribute 'numpy'`), a NumPy
+function on a tensor (`NotImplementedError: Cannot convert a symbolic tf.Tensor ... to a
+numpy array`), `float()`/`int()` on a tensor (`TypeError: float() argument must be ...
+not 'SymbolicTensor'`), or `tf.numpy_function`/`tf.py_function` on the path from the
+weights to the loss (no gradient; an output of unknown shape).
 
 ## Why is this bad?
-TODO
+`fit` runs the training step as a `tf.function` graph. While it is traced, tensors are
+symbolic: they have no value for NumPy or Python to compute with, so the step fails
+before the first batch. Code that escapes this through `tf.numpy_function` runs, but
+TensorFlow cannot differentiate Python code: every weight before it gets no gradient
+(GM001 / GM002), and its output has an unknown shape that Keras's loss reduction rejects
+(`Cannot iterate over a shape with unknown rank.`).
 
 ## Example
-TODO
+```python
+def my_loss(y_true, y_pred):
+    return np.mean(np.square(y_true - y_pred))
+```
 
 ## Use instead
-TODO
+```python
+def my_loss(y_true, y_pred):
+    return keras.ops.mean(keras.ops.square(y_true - y_pred))
+```
 
 ## Fix safety
-TODO
+`safe` for replacing NumPy functions by their `keras.ops` namesakes (same values, on
+tensors) and for dropping `.numpy()`; `review` when `float()`/`int()` is dropped (the
+value stays a tensor) or a `tf.numpy_function`/`tf.py_function` is replaced by the ops it
+wraps (check the dtype). No fix is offered when the wrapped function is a lambda or any
+NumPy call on the line has no one-to-one `keras.ops` counterpart.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
+from dataclasses import dataclass
 from typing import Iterable
 
-from gradmagic.report.model import Finding
+import keras
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from gradmagic.evidence.probe import error_summary
+from gradmagic.fixes import cst as cst_edit
+from gradmagic.fixes import make_fix
+from gradmagic.report.model import Finding, Fix
+from gradmagic.rules._shared import ensure_import, layer_for_scope, op_spelling
 from gradmagic.rules.base import Rule, RuleContext
+
+# NumPy functions whose `keras.ops` namesake computes the same thing on tensors.
+NUMPY_TO_OPS = frozenset(
+    "abs absolute add amax amin arctan argmax argmin average ceil clip concatenate cos cosh cumsum "
+    "divide dot einsum exp expand_dims expm1 floor log log10 log1p log2 logaddexp matmul max maximum "
+    "mean median min minimum mod multiply negative outer power prod repeat reshape round sign sin "
+    "sinh sqrt square squeeze stack std subtract sum tanh tile transpose true_divide var where".split()
+)
+# Constructors that only make constants; harmless next to tensors.
+NUMPY_CONSTANTS = frozenset("float16 float32 float64 int32 int64 bool_ pi e".split())
+
+GRAPH_ERRORS = (
+    (".numpy()", "AttributeError", re.compile(r"object has no attribute 'numpy'")),
+    ("numpy-call", "NotImplementedError", re.compile(r"Cannot convert a symbolic (tf\.Tensor|Keras tensor)")),
+    ("python-number", "TypeError", re.compile(r"^(float|int)\(\) argument must be .*'SymbolicTensor'")),
+)
+UNKNOWN_SHAPE = re.compile(r"unknown rank|rank is undefined|unknown shape")
+LEAVING_OPS = {"PyFunc": "tf.numpy_function", "PyFuncStateless": "tf.numpy_function",
+               "NumpyFunction": "tf.numpy_function", "EagerPyFunc": "tf.py_function"}
+
+GRAPH_NOTE = ("`fit` traces the training step into a `tf.function` graph: there tensors are symbolic "
+              "and have no value for NumPy or Python to compute with")
+
+
+@dataclass
+class _Failure:
+    kind: str
+    type: str
+    message: str
+    line: int | None
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
-    return []
+    fit = ctx.fit
+    failure = _graph_failure(ctx)
+    if failure is not None:
+        yield _failure_finding(ctx, failure)
+        return
+    probe = fit.probe
+    if probe is None:
+        return
+    reported: set[int | None] = set()
+    if probe.paths_in_state("none"):
+        for cut in probe.cuts:
+            if cut.reason == "leaves-tensorflow" and cut.line not in reported:
+                reported.add(cut.line)
+                yield _cut_finding(ctx, cut)
+    if probe.error is not None and UNKNOWN_SHAPE.search(probe.error.message):
+        for call in probe.left_tensorflow:
+            if call.line is not None and call.line not in reported:
+                reported.add(call.line)
+                yield _unknown_shape_finding(ctx, call)
+
+
+# -- the graph-mode errors -----------------------------------------------------------------
+
+def _graph_failure(ctx: RuleContext) -> _Failure | None:
+    """The trace error of the probe, else of ``fit`` itself, when it is a value leaving TF."""
+    candidates = []
+    probe = ctx.fit.probe
+    if probe is not None and probe.error is not None:
+        candidates.append((probe.error.type, probe.error.message, probe.error.line))
+    exception = ctx.fit.exception
+    if exception is not None:
+        candidates.append((exception.type, error_summary(exception.type, exception.message), exception.line))
+    for type_name, message, line in candidates:
+        for kind, expected_type, pattern in GRAPH_ERRORS:
+            if type_name == expected_type and pattern.search(message):
+                return _Failure(kind, type_name, message, line)
+    return None
+
+
+def _failure_finding(ctx: RuleContext, failure: _Failure) -> Finding:
+    line = failure.line
+    function, owner = _enclosing_function(ctx.source.tree, line)
+    where = _where(ctx, function)
+    text = ctx.source.line_text(line)
+    construct = _construct(failure.kind, text, _numpy_aliases(ctx.source.tree))
+    subject = f"`{owner}.{function}`" if owner and function else f"`{function}`" if function else "the training step"
+    if failure.kind == ".numpy()":
+        message = f"`.numpy()` needs a concrete value, but while Keras traces {subject} the tensor is symbolic"
+        help_text = "drop `.numpy()` and keep the tensor; compute with `keras.ops` or `tf` ops"
+    elif failure.kind == "numpy-call":
+        message = f"`{construct}` gets a symbolic tensor while Keras traces {subject}; NumPy cannot compute on it"
+        name = construct.rsplit(".", 1)[-1]
+        help_text = (f"use `keras.ops.{name}`: it computes the same on tensors and keeps the gradient"
+                     if name in NUMPY_TO_OPS else "compute it with `keras.ops` or `tf` ops instead of NumPy")
+    else:
+        message = f"`{construct}` needs a Python number, but while Keras traces {subject} the tensor is symbolic"
+        help_text = "keep the tensor: drop the conversion; use `keras.ops.cast(x, \"float32\")` to change the dtype"
+    evidence = {"construct": construct, "function": function, "where": where,
+                "exception_type": failure.type, "exception_message": failure.message}
+    failed = ctx.fit.exception is not None and ctx.fit.exception.type == failure.type
+    notes = [GRAPH_NOTE, f"tracing the step raises `{failure.type}: {failure.message}`"
+             + (f"; the `fit` on line {ctx.fit.line} failed with it" if failed and ctx.fit.line else "")]
+    return RULE.finding(message, line=line, layer=_layer_of(ctx, owner, function), evidence=evidence,
+                        notes=notes, help=help_text, fixes=[fix for fix in [_line_fix(ctx, line)] if fix])
+
+
+def _construct(kind: str, text: str, aliases: set[str]) -> str:
+    if kind == ".numpy()":
+        return ".numpy()"
+    if kind == "python-number":
+        found = re.search(r"\b(float|int)\(", text)
+        return f"{found.group(1)}()" if found else "float()"
+    for alias in sorted(aliases, key=len, reverse=True):
+        found = re.search(rf"\b{re.escape(alias)}\.(\w+)\(", text)
+        if found:
+            return f"{alias}.{found.group(1)}"
+    return "a NumPy function"
+
+
+def _where(ctx: RuleContext, function: str | None) -> str:
+    if function in ("call", "train_step"):
+        return function
+    loss = ctx.fit.loss_config
+    losses = loss.values() if isinstance(loss, dict) else loss if isinstance(loss, (list, tuple)) else [loss]
+    if function and any(getattr(item, "__name__", None) == function for item in losses):
+        return "loss"
+    return "function"
+
+
+def _layer_of(ctx: RuleContext, owner: str | None, function: str | None) -> str | None:
+    """The layer whose ``call`` holds the line (by its class written in the source)."""
+    if owner is None or function != "call":
+        return None
+    info = ctx.fit.model_info
+    if info.class_name == owner:
+        return info.name
+    return next((layer.name for layer in info.layers if layer.class_name == owner), None)
+
+
+def _enclosing_function(tree: ast.Module | None, line: int | None) -> tuple[str | None, str | None]:
+    """Name of the innermost function holding ``line`` and of the class that defines it."""
+    if tree is None or line is None:
+        return None, None
+    best: tuple[int, str, str | None] | None = None
+
+    def visit(node: ast.AST, owner: str | None) -> None:
+        nonlocal best
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, child.name)
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if child.lineno <= line <= (child.end_lineno or child.lineno):
+                    if best is None or child.lineno >= best[0]:
+                        best = (child.lineno, child.name, owner)
+                visit(child, None)
+            else:
+                visit(child, owner)
+
+    visit(tree, None)
+    return (best[1], best[2]) if best else (None, None)
+
+
+# -- tf.numpy_function / tf.py_function ----------------------------------------------------
+
+def _cut_finding(ctx: RuleContext, cut) -> Finding:
+    fit = ctx.fit
+    probe = fit.probe
+    api = LEAVING_OPS.get(cut.op_type, op_spelling(cut.op_type))
+    recorded = next((c for c in probe.left_tensorflow if c.line == cut.line), None)
+    missing, total = len(probe.paths_in_state("none")), len(probe.gradients)
+    layer = layer_for_scope(fit, cut.layer_scope)
+    function, _ = _enclosing_function(ctx.source.tree, cut.line)
+    evidence = {"construct": api, "op": cut.op_type, "op_name": cut.op_name, "function": function,
+                "wrapped": recorded.func if recorded else None,
+                "variables_without_gradient": missing, "trainable_variables": total}
+    return RULE.finding(
+        f"`{api}` takes the value out of TensorFlow, so {missing} of {total} trainable variables "
+        "get no gradient through it",
+        line=cut.line, layer=layer, evidence=evidence,
+        notes=[f"op `{cut.op_name}` ({cut.op_type}) runs Python code; TensorFlow has no gradient for it"],
+        help="write the computation with `keras.ops` or `tf` ops so that TensorFlow can differentiate it",
+        fixes=[fix for fix in [_unwrap_fix(ctx, cut.line)] if fix],
+    )
+
+
+def _unknown_shape_finding(ctx: RuleContext, call) -> Finding:
+    error = ctx.fit.probe.error
+    function, owner = _enclosing_function(ctx.source.tree, call.line)
+    evidence = {"construct": f"tf.{call.api}", "wrapped": call.func, "function": function,
+                "where": _where(ctx, function), "exception_type": error.type, "exception_message": error.message}
+    return RULE.finding(
+        f"`tf.{call.api}` returns a tensor of unknown shape and no gradient; Keras cannot use it in "
+        f"{'the loss' if evidence['where'] == 'loss' else 'training'}",
+        line=call.line, layer=_layer_of(ctx, owner, function), evidence=evidence,
+        notes=[f"tracing the step raised `{error.type}: {error.message}`",
+               f"`tf.{call.api}` runs Python code: TensorFlow knows neither its output shape nor its gradient"],
+        help="write the computation with `keras.ops` or `tf` ops so that TensorFlow can differentiate it",
+        fixes=[fix for fix in [_unwrap_fix(ctx, call.line)] if fix],
+    )
+
+
+# -- fixes -----------------------------------------------------------------------------------
+
+def _numpy_aliases(tree: ast.Module | None) -> set[str]:
+    aliases = set()
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Import):
+            aliases.update(a.asname or a.name for a in node.names if a.name == "numpy")
+    return aliases or {"np", "numpy"}
+
+
+def _line_fix(ctx: RuleContext, line: int | None) -> Fix | None:
+    """Keep the value in TensorFlow on ``line``: NumPy -> ``keras.ops``, drop ``.numpy()``/``float()``."""
+    if line is None:
+        return None
+    source = ctx.source.text
+    rewriter = _LineRewriter(line, _numpy_aliases(ctx.source.tree))
+    try:
+        patched = MetadataWrapper(cst.parse_module(source)).visit(rewriter).code
+    except cst.ParserSyntaxError:
+        return None
+    if rewriter.blocked or not rewriter.changes:
+        return None
+    if rewriter.uses_keras:
+        patched = ensure_import(patched)
+    changes = sorted(set(rewriter.changes))
+    safety = "review" if rewriter.review else "safe"
+    return make_fix("keep-in-tensorflow", f"keep the value in TensorFlow on line {line}: " + ", ".join(changes),
+                    safety, source, patched, "TensorFlow ops work on symbolic tensors and keep the gradient")
+
+
+class _LineRewriter(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, line: int, aliases: set[str]) -> None:
+        self.line = line
+        self.aliases = aliases
+        self.changes: list[str] = []
+        self.blocked = False
+        self.uses_keras = False
+        self.review = False  # dropping float()/int() keeps a tensor where a number was
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        position = self.get_metadata(PositionProvider, original)
+        if not position.start.line <= self.line <= position.end.line:
+            return updated
+        name = cst_edit.dotted_name(updated.func)
+        head, _, attr = name.rpartition(".")
+        if head in self.aliases:
+            if attr in NUMPY_CONSTANTS:
+                return updated
+            if attr not in NUMPY_TO_OPS or not _keywords_fit(updated, attr):
+                self.blocked = True
+                return updated
+            self.changes.append(f"`{name}` -> `keras.ops.{attr}`")
+            self.uses_keras = True
+            return updated.with_changes(func=cst.parse_expression(f"keras.ops.{attr}"))
+        if isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "numpy" and not updated.args:
+            self.changes.append("drop `.numpy()`")
+            return updated.func.value
+        if name in ("float", "int") and len(updated.args) == 1 and not updated.args[0].keyword:
+            self.changes.append(f"drop `{name}()`")
+            self.review = True
+            inner = updated.args[0].value
+            return inner.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]) \
+                if isinstance(inner, (cst.BinaryOperation, cst.UnaryOperation)) and not inner.lpar else inner
+        return updated
+
+
+def _keywords_fit(call: cst.Call, name: str) -> bool:
+    keywords = {arg.keyword.value for arg in call.args if arg.keyword}
+    if not keywords:
+        return True
+    try:
+        parameters = inspect.signature(getattr(keras.ops, name)).parameters
+    except (TypeError, ValueError):
+        return False
+    return keywords <= set(parameters)
+
+
+def _unwrap_fix(ctx: RuleContext, line: int | None) -> Fix | None:
+    """``tf.numpy_function(np.tanh, [x], tf.float32)`` -> ``keras.ops.tanh(x)``."""
+    if line is None:
+        return None
+    source = ctx.source.text
+    aliases = _numpy_aliases(ctx.source.tree)
+    replaced: list[str] = []
+
+    def rewrite(call: cst.Call) -> cst.BaseExpression | None:
+        positional = [arg for arg in call.args if not arg.keyword]
+        func = next((a.value for a in call.args if a.keyword and a.keyword.value == "func"),
+                    positional[0].value if positional else None)
+        inp = next((a.value for a in call.args if a.keyword and a.keyword.value == "inp"),
+                   positional[1].value if len(positional) > 1 else None)
+        if func is None or not isinstance(inp, (cst.List, cst.Tuple)):
+            return None
+        name = cst_edit.dotted_name(func)
+        head, _, attr = name.rpartition(".")
+        if head in aliases and attr in NUMPY_TO_OPS:
+            target = f"keras.ops.{attr}"
+        elif head in ("tf", "tf.math", "keras.ops"):
+            target = name
+        else:
+            return None
+        replaced.append(target)
+        args = [cst.Arg(value=element.value) for element in inp.elements
+                if isinstance(element, cst.Element)]
+        for i in range(len(args) - 1):
+            args[i] = args[i].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        return cst.Call(func=cst.parse_expression(target), args=args)
+
+    patched = cst_edit.rewrite_call(source, line, cst_edit.callee_is("numpy_function", "py_function"), rewrite)
+    if patched is None or not replaced:
+        return None
+    if replaced[0].startswith("keras."):
+        patched = ensure_import(patched)
+    return make_fix("unwrap-numpy-function", f"call `{replaced[0]}` on the tensors instead of wrapping it "
+                    f"(line {line})", "review", source, patched,
+                    "the TensorFlow op computes the same values and has a gradient; check the output dtype")
 
 
 RULE = Rule(code="GM004", name="leaves-tensorflow", severity="error", detect=detect, doc=__doc__)

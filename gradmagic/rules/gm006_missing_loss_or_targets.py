@@ -1,31 +1,282 @@
 """GM006 missing-loss-or-targets: no loss in `compile()`, `fit()` without targets, a generator/dataset/Sequence yielding a list or a dict without labels instead of `(x, y)`.
 
 ## What it does
-TODO
+Looks at what `fit` was given and how the first step failed. Fires when the model was
+compiled without a `loss` and the step needs one (`ValueError: No loss to compute.`),
+when `fit` got inputs but no targets for a loss that needs `y_true`
+(`ValueError: None values not supported.`), or when a generator yields a list or a dict
+(`the generator must return a tuple`) or a `PyDataset` returns a dict that holds the
+labels among the inputs.
 
 ## Why is this bad?
-TODO
+Keras can only train when each batch splits into `(inputs, targets)` and a loss compares
+the two. A list from a generator is rejected; a dict is taken as the model's inputs, so
+the labels end up fed to the model (or rejected) and the loss gets no targets.
 
 ## Example
-TODO
+```python
+def batches():
+    while True:
+        yield [x_batch, y_batch]
+model.compile(optimizer="adam")
+model.fit(batches(), steps_per_epoch=4)
+```
 
 ## Use instead
-TODO
+```python
+def batches():
+    while True:
+        yield x_batch, y_batch
+model.compile(optimizer="adam", loss="mse")
+```
 
 ## Fix safety
-TODO
+`review` for adding a loss: gradmagic picks the built-in loss that fits the output
+activation and the targets it sampled; check that it is the one you mean.
+`safe` for yielding a tuple instead of a list (Keras reads `(x, y)` from a tuple only).
+`review` for splitting a dict: the key named like a label (`y`, `label(s)`, `target(s)`)
+becomes the targets. No fix is offered for `fit` without targets: only you know them.
 """
 
 from __future__ import annotations
 
+import ast
 from typing import Iterable
 
-from gradmagic.report.model import Finding
+import libcst as cst
+
+from gradmagic.evidence.probe import error_summary
+from gradmagic.fixes import cst as cst_edit
+from gradmagic.fixes import make_fix
+from gradmagic.report.model import Finding, Fix
+from gradmagic.rules._shared import ensure_import, output_layer, output_units, suggested_loss, target_kind
 from gradmagic.rules.base import Rule, RuleContext
+
+NO_LOSS = "No loss to compute"
+LABEL_KEYS = ("y", "label", "labels", "target", "targets")
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
-    return []
+    fit = ctx.fit
+    errors = _errors(ctx)
+    if fit.compiled and fit.loss_config is None and any(NO_LOSS in message for _, message in errors):
+        yield _no_loss(ctx, errors)
+        return
+    data = fit.data
+    if data.kind == "generator" and data.element_kind and (data.element_kind.startswith("list")
+                                                          or data.element_kind == "dict"):
+        yield _element_not_tuple(ctx, errors)
+        return
+    needs_targets = fit.compiled and fit.loss_config is not None and not fit.custom_train_step
+    if needs_targets and data.kind == "pydataset" and data.element_kind == "dict" and errors:
+        yield _element_not_tuple(ctx, errors)
+        return
+    if needs_targets and not data.has_targets and data.kind in ("arrays", "generator", "pydataset", "dataset") \
+            and data.element_kind != "dict" and errors:
+        yield _no_targets(ctx, errors)
+
+
+def _errors(ctx: RuleContext) -> list[tuple[str, str]]:
+    """``(type, message)`` of the probe's trace error and of ``fit``'s exception."""
+    found = []
+    probe = ctx.fit.probe
+    if probe is not None and probe.error is not None:
+        found.append((probe.error.type, probe.error.message))
+    exception = ctx.fit.exception
+    if exception is not None:
+        found.append((exception.type, error_summary(exception.type, exception.message)))
+    return found
+
+
+def _raised_note(ctx: RuleContext, errors: list[tuple[str, str]]) -> list[str]:
+    if not errors:
+        return []
+    type_name, message = errors[-1]
+    message = message if len(message) <= 160 else message[:157] + "..."
+    where = f" at the `fit` on line {ctx.fit.line}" if ctx.fit.exception is not None and ctx.fit.line else ""
+    return [f"Keras raised `{type_name}: {message}`{where}"]
+
+
+# -- no loss in compile() ------------------------------------------------------------------
+
+def _no_loss(ctx: RuleContext, errors: list[tuple[str, str]]) -> Finding:
+    fit = ctx.fit
+    line = _compile_line(ctx.source.tree, fit.line)
+    loss_code = suggested_loss(fit)
+    head = output_layer(fit)
+    activation = (head.activation if head else None) or "linear"
+    kind = target_kind(fit.data.y, output_units(fit))
+    evidence = {"loss": None, "train_step": "custom" if fit.custom_train_step else "built-in",
+                "output_activation": activation, "targets": kind, "suggested_loss": loss_code}
+    fixes: list[Fix] = []
+    patched = cst_edit.set_keyword_at(ctx.source.text, line, ("compile",), "loss", loss_code)
+    if patched is not None and "keras." in loss_code:
+        patched = ensure_import(patched)
+    fix = make_fix("add-loss", f"pass `loss={loss_code}` to `compile()`", "review", ctx.source.text, patched,
+                   f"a built-in loss for a {activation} output and {kind} targets")
+    if fix:
+        fixes.append(fix)
+    why = "the custom `train_step` calls `compute_loss`" if fit.custom_train_step else "`fit` must minimise a loss"
+    return RULE.finding(
+        f"`compile()` got no `loss`, but {why}: expected a loss, found none",
+        line=line, evidence=evidence, notes=_raised_note(ctx, errors),
+        help=f"pass `loss={loss_code}` to `compile()`; it fits the {activation} output and the {kind} targets",
+        fixes=fixes,
+    )
+
+
+def _compile_line(tree: ast.Module | None, fit_line: int | None) -> int | None:
+    """The ``.compile(...)`` call nearest before the ``fit`` line (the first one otherwise)."""
+    if tree is None:
+        return None
+    lines = sorted(node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+                   and isinstance(node.func, ast.Attribute) and node.func.attr == "compile")
+    before = [line for line in lines if fit_line is None or line <= fit_line]
+    return before[-1] if before else (lines[0] if lines else None)
+
+
+# -- a list or a dict instead of (x, y) ----------------------------------------------------
+
+def _element_not_tuple(ctx: RuleContext, errors: list[tuple[str, str]]) -> Finding:
+    data = ctx.fit.data
+    line = _origin_line(ctx)
+    source_kind = "generator" if data.kind == "generator" else "PyDataset"
+    found = data.element_kind
+    evidence = {"source": source_kind, "element": found, "expected": "tuple (x, y)",
+                "has_targets": data.has_targets}
+    if found == "dict":
+        keys = list(data.element) if isinstance(data.element, dict) else []
+        evidence["keys"] = keys
+        label = _label_key(keys)
+        message = (f"the {source_kind} gives a dict with keys {', '.join(f'`{k}`' for k in keys)}, which Keras "
+                   "takes as the model's inputs: expected a tuple `(x, y)`, found a dict without labels")
+        help_text = (f"return the labels apart: `inputs, labels` with `{label}` as the labels"
+                     if label else "return a tuple `(inputs, targets)`; keep only the model's inputs in the dict")
+        fix = _split_dict_fix(ctx.source.text, line, label) if label else None
+    else:
+        message = f"the {source_kind} yields a list where Keras needs a tuple: expected `(x, y)`, found a {found}"
+        help_text = "yield a tuple: `yield inputs, targets` (Keras reads `(x, y)` from a tuple only)"
+        fix = _tuple_fix(ctx.source.text, line)
+    return RULE.finding(message, line=line, evidence=evidence, notes=_raised_note(ctx, errors),
+                        help=help_text, fixes=[fix] if fix else [])
+
+
+def _origin_line(ctx: RuleContext) -> int | None:
+    """The ``yield`` (or ``return`` in ``__getitem__``) line that produced the first element."""
+    origin = ctx.fit.data.origin
+    if origin is None or not ctx.source.is_ours(origin[0]):
+        return None
+    filename, line = origin
+    if ctx.fit.data.kind == "generator":
+        return line
+    tree = ctx.source.tree
+    if tree is None:
+        return line
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name == "__getitem__" and (
+                node.lineno == line or any(d.lineno == line for d in node.decorator_list)):
+            returns = [n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None]
+            return returns[-1].lineno if returns else line
+    return line
+
+
+def _label_key(keys: list) -> str | None:
+    labels = [key for key in keys if isinstance(key, str) and key.lower() in LABEL_KEYS]
+    return labels[0] if len(labels) == 1 and len(keys) > 1 else None
+
+
+def _tuple_fix(source: str, line: int | None) -> Fix | None:
+    """``yield [a, b]`` -> ``yield a, b``; ``return [a, b]`` -> ``return a, b``."""
+    if line is None:
+        return None
+
+    def as_tuple(value: cst.BaseExpression) -> cst.BaseExpression | None:
+        if not isinstance(value, cst.List) or not value.elements:
+            return None
+        return cst.Tuple(elements=value.elements, lpar=[], rpar=[])
+
+    patched = _rewrite_value_at(source, line, as_tuple)
+    return make_fix("yield-tuple", f"yield a tuple instead of a list on line {line}", "safe", source, patched,
+                    "Keras splits `(x, y)` from a tuple only")
+
+
+def _split_dict_fix(source: str, line: int | None, label: str) -> Fix | None:
+    """``yield {"features": a, "target": b}`` -> ``yield a, b``."""
+    if line is None:
+        return None
+
+    def split(value: cst.BaseExpression) -> cst.BaseExpression | None:
+        if not isinstance(value, cst.Dict):
+            return None
+        labels = [e for e in value.elements if isinstance(e, cst.DictElement)
+                  and isinstance(e.key, cst.SimpleString) and e.key.evaluated_value == label]
+        rest = [e for e in value.elements if e not in labels]
+        if len(labels) != 1 or not rest or not all(isinstance(e, cst.DictElement) for e in rest):
+            return None
+        inputs = rest[0].value if len(rest) == 1 else value.with_changes(
+            elements=[e.with_changes(comma=cst.MaybeSentinel.DEFAULT) if i == len(rest) - 1 else e
+                      for i, e in enumerate(rest)])
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        return cst.Tuple(elements=[cst.Element(inputs, comma=comma), cst.Element(labels[0].value)], lpar=[], rpar=[])
+
+    patched = _rewrite_value_at(source, line, split)
+    return make_fix("split-labels", f"give `{label}` as the targets: `inputs, {label}` on line {line}", "review",
+                    source, patched, "Keras reads the targets from the second item of a tuple")
+
+
+def _rewrite_value_at(source: str, line: int, rewrite) -> str | None:
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    class Rewriter(cst.CSTTransformer):
+        METADATA_DEPENDENCIES = (PositionProvider,)
+        done = False
+
+        def _at_line(self, node: cst.CSTNode) -> bool:
+            position = self.get_metadata(PositionProvider, node)
+            return position.start.line <= line <= position.end.line
+
+        def leave_Yield(self, original: cst.Yield, updated: cst.Yield) -> cst.Yield:
+            if self.done or not self._at_line(original) or not isinstance(updated.value, cst.BaseExpression):
+                return updated
+            value = rewrite(updated.value)
+            if value is None:
+                return updated
+            self.done = True
+            return updated.with_changes(value=value)
+
+        def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
+            if self.done or not self._at_line(original) or updated.value is None:
+                return updated
+            value = rewrite(updated.value)
+            if value is None:
+                return updated
+            self.done = True
+            return updated.with_changes(value=value)
+
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(source))
+    except cst.ParserSyntaxError:
+        return None
+    rewriter = Rewriter()
+    new = wrapper.visit(rewriter)
+    return new.code if rewriter.done else None
+
+
+# -- fit() without targets -----------------------------------------------------------------
+
+def _no_targets(ctx: RuleContext, errors: list[tuple[str, str]]) -> Finding:
+    fit = ctx.fit
+    data = fit.data
+    loss = fit.loss_config
+    loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", None) or type(loss).__name__
+    line = fit.line if data.kind == "arrays" else (_origin_line(ctx) or fit.line)
+    got = "inputs" if data.kind == "arrays" else f"a {data.kind} whose elements are {data.element_kind or 'inputs only'}"
+    evidence = {"source": data.kind, "element": data.element_kind, "has_targets": False, "loss": loss_name}
+    return RULE.finding(
+        f"`fit()` got {got} but no targets, while the loss `{loss_name}` compares predictions with targets",
+        line=line, evidence=evidence, notes=_raised_note(ctx, errors),
+        help="pass the targets: `model.fit(x, y, ...)`, or make the data yield `(x, y)` tuples",
+    )
 
 
 RULE = Rule(code="GM006", name="missing-loss-or-targets", severity="error", detect=detect, doc=__doc__)
