@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from helpers import PROGRAMS, check_source, run_plain, weights_of
 
-HEALTHY = ["mlp", "cnn", "regression", "multi_output", "custom_train_step"]
+HEALTHY = ["mlp", "cnn", "regression", "multi_output", "custom_train_step", "gan_alternating"]
 
 
 @pytest.mark.parametrize("name", HEALTHY)
