@@ -1,0 +1,230 @@
+"""``%%gradcheck`` and ``%gradcheck on`` in a real IPython kernel, driven through jupyter_client.
+
+One kernel for the whole module (starting one and importing TensorFlow is slow). Execute
+requests carry ``metadata.cellId`` as JupyterLab sends it; iopub outputs are collected.
+"""
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import program
+from jupyter_client.manager import start_new_kernel
+
+from gradmagic.magics import NO_FIT_NOTE
+from gradmagic.views.record import MIME_TYPE
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+TIMEOUT = 240
+
+
+@pytest.fixture(scope="module")
+def kc():
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_DETERMINISTIC_OPS="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=TIMEOUT, env=env, cwd=str(ROOT))
+    try:
+        reply, _ = execute(client, "%load_ext gradmagic\nimport numpy as np", cell_id=None)
+        assert reply["status"] == "ok", reply
+        yield client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def execute(client, code, cell_id="abc"):
+    """Run ``code``; return the execute_reply content and the iopub outputs as (type, content)."""
+    msg = client.session.msg(
+        "execute_request",
+        {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False,
+         "stop_on_error": True},
+        metadata={"cellId": cell_id} if cell_id else {},
+    )
+    client.shell_channel.send(msg)
+    msg_id = msg["header"]["msg_id"]
+    outputs = []
+    while True:
+        message = client.get_iopub_msg(timeout=TIMEOUT)
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind = message["msg_type"]
+        if kind == "status" and message["content"]["execution_state"] == "idle":
+            break
+        if kind in ("stream", "display_data", "execute_result", "error", "comm_open", "comm_msg"):
+            outputs.append((kind, message["content"]))
+    while True:
+        reply = client.get_shell_msg(timeout=TIMEOUT)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return reply["content"], outputs
+
+
+def value_of(client, expression):
+    reply, outputs = execute(client, expression, cell_id=None)
+    assert reply["status"] == "ok", reply
+    return next(c["data"]["text/plain"] for kind, c in outputs if kind == "execute_result")
+
+
+def shown(outputs):
+    """The visible outputs, with gradmagic's widget and record marked."""
+    found = []
+    for kind, content in outputs:
+        if kind == "display_data" and WIDGET_MIME in content["data"]:
+            found.append(("widget", content["data"][WIDGET_MIME]["model_id"]))
+        elif kind == "display_data" and MIME_TYPE in content["data"]:
+            found.append(("record", content["data"]))
+        elif kind in ("stream", "display_data", "execute_result", "error"):
+            found.append((kind, content))
+    return found
+
+
+def widget_state(outputs, model_id):
+    opened = next(c for kind, c in outputs if kind == "comm_open" and c["comm_id"] == model_id)
+    state = dict(opened["data"]["state"])
+    for kind, content in outputs:
+        if kind == "comm_msg" and content["comm_id"] == model_id and content["data"].get("method") == "update":
+            state.update(content["data"]["state"])
+    return state
+
+
+def timing_free(text):
+    return re.sub(r"\d+(\.\d+)?(ms|us|µs|s)(/step)?", "T", text)
+
+
+def test_kernel_runs_this_environment(kc):
+    assert value_of(kc, "import sys; sys.executable") == repr(sys.executable)
+
+
+def test_failing_cell_shows_panel_and_record_then_ends_with_its_own_error(kc):
+    cell = "%%gradcheck\n" + program("broken/gm003_argmax_loss").read_text()
+    reply, outputs = execute(kc, cell, cell_id="abc")
+    assert reply["status"] == "error"
+    assert reply["ename"] == "ValueError"
+    assert "No gradients provided for any variable" in reply["evalue"]
+    visible = shown(outputs)
+    assert [kind for kind, _ in visible] == ["widget", "record", "error"]
+    assert visible[2][1]["ename"] == "ValueError"
+    traceback = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(visible[2][1]["traceback"]))
+    assert "---> 22 model.fit(x, y, epochs=2, verbose=0)" in traceback  # the cell's own line, as IPython numbers it
+    assert "gradmagic/magics.py" not in traceback and "gradmagic/capture/" not in traceback
+
+    record = visible[1][1][MIME_TYPE]
+    assert record["cell_id"] == "abc"
+    assert record["source"] == "\n" + program("broken/gm003_argmax_loss").read_text()
+    assert [(f["code"], f["line"]) for f in record["findings"]] == [("GM001", 12), ("GM003", 12)]
+    gm003 = record["findings"][1]
+    assert gm003["evidence"]["op"] == "ArgMax"
+    assert record["fits"] == [{"index": 0, "line": 22, "status": "failed", "exception_type": "ValueError",
+                               "exception_message": "No gradients provided for any variable.",
+                               "model_name": "sequential", "method": "fit"}]
+    assert [e for e in record["graph"]["edges"] if e.get("cut")][0]["cut"]["line"] == 12
+    assert "error[GM003]" in visible[1][1]["text/plain"]
+
+    state = widget_state(outputs, visible[0][1])
+    assert state["_anywidget_id"] == "gradmagic.views.widget.DiagnosisPanel"
+    assert [f["code"] for f in state["findings"]] == ["GM001", "GM003"]
+    fix = state["findings"][1]["fixes"][0]
+    assert fix["cell_id"] == "abc" and fix["apply_disabled"] is None
+    assert fix["expected_source"] == cell
+    assert fix["new_source"] == cell.replace("loss=accuracy_loss", 'loss="sparse_categorical_crossentropy"')
+    assert [row["n"] for row in state["findings"][1]["frame"] if row["hit"]] == [12]
+
+
+HEALTHY = program("healthy/mlp").read_text().replace("verbose=0", "verbose=2") + \
+    "print(len(history.history['loss']))\nround(float(model.evaluate(x, y, verbose=0)[0]), 6)\n"
+SNAPSHOT = ("_w = [w.copy() for w in model.get_weights()]; _h = history.history; "
+            "_v = sorted((k, type(v).__name__) for k, v in globals().items() if not k.startswith('_') "
+            "and k not in ('In', 'Out', 'exit', 'quit', 'get_ipython', 'np'))")
+
+
+def test_healthy_cell_keeps_its_outputs_variables_and_weights(kc):
+    reply, plain = execute(kc, HEALTHY, cell_id="plain")
+    assert reply["status"] == "ok", reply
+    assert execute(kc, SNAPSHOT.replace("_w =", "_pw =").replace("_h =", "_ph =").replace("_v =", "_pv ="),
+                   cell_id=None)[0]["status"] == "ok"
+    reply, checked = execute(kc, "%%gradcheck\n" + HEALTHY, cell_id="checked")
+    assert reply["status"] == "ok", reply
+    assert execute(kc, SNAPSHOT, cell_id=None)[0]["status"] == "ok"
+
+    ours = [item for item in shown(checked) if item[0] in ("widget", "record")]
+    assert [kind for kind, _ in ours] == ["widget", "record"]
+    record = ours[1][1][MIME_TYPE]
+    assert record["cell_id"] == "checked"
+    # the panel appears live, with the first recorded epoch, before Keras prints the second one
+    order = [kind if kind != "stream" else c["text"] for kind, c in shown(checked)]
+    assert order.index("widget") < next(i for i, item in enumerate(order) if "Epoch 2/2" in str(item))
+    state = widget_state(checked, ours[0][1])
+    assert state["header"]["running"] is False
+    weighted = [n["id"] for n in record["graph"]["nodes"] if n.get("params")]
+    assert state["training"]["loss"]["steps"][-1] == 8 and list(state["training"]["layers"]) == weighted
+    assert [f["status"] for f in record["fits"]] == ["completed"]
+    assert [f["code"] for f in record["findings"] if f["severity"] in ("error", "warning")] == []
+
+    def user_outputs(outputs):
+        return [(kind, timing_free(c["text"]) if kind == "stream" else c.get("data"))
+                for kind, c in shown(outputs) if kind in ("stream", "execute_result")
+                and (kind != "stream" or c["name"] == "stdout")]
+
+    assert user_outputs(checked) == user_outputs(plain)
+    assert any("Epoch 2/2" in c["text"] for kind, c in plain if kind == "stream")
+    assert value_of(kc, "all(np.array_equal(a, b) for a, b in zip(_pw, _w, strict=True))") == "True"
+    assert value_of(kc, "_ph == _h") == "True"
+    assert value_of(kc, "_pv == _v") == "True"
+
+
+def test_gradcheck_on_diagnoses_a_plain_cell_that_raises_no_gradients(kc):
+    reply, outputs = execute(kc, "%gradcheck on", cell_id=None)
+    assert reply["status"] == "ok"
+    cell = program("broken/gm003_argmax_loss").read_text()
+    try:
+        reply, outputs = execute(kc, cell, cell_id="plain-cell")
+    finally:
+        execute(kc, "%gradcheck off", cell_id=None)
+    assert reply["status"] == "error" and reply["ename"] == "ValueError"
+    visible = shown(outputs)
+    assert [kind for kind, _ in visible] == ["widget", "record", "error"]
+    record = visible[1][1][MIME_TYPE]
+    assert record["cell_id"] == "plain-cell"
+    assert [(f["code"], f["line"]) for f in record["findings"]] == [("GM001", 11), ("GM003", 11)]
+    assert record["fits"][0]["status"] == "failed" and record["fits"][0]["line"] == 21
+    state = widget_state(outputs, visible[0][1])
+    assert state["findings"][1]["fixes"][0]["expected_source"] == cell
+    assert state["findings"][1]["fixes"][0]["apply_disabled"] is None
+    assert value_of(kc, "get_ipython().custom_exceptions") == "()"
+
+
+def test_cell_without_fit_runs_normally_with_one_note(kc, tmp_path):
+    out = tmp_path / "report.json"
+    reply, outputs = execute(kc, f"%%gradcheck --json {out}\nanswer = 40 + 2\nprint('hi')\nanswer", cell_id="nofit")
+    assert reply["status"] == "ok"
+    assert shown(outputs) == [
+        ("stream", {"name": "stdout", "text": "hi\n"}),
+        ("display_data", {"data": {"text/plain": NO_FIT_NOTE}, "metadata": {}, "transient": {}}),
+        ("execute_result", {"data": {"text/plain": "42"}, "metadata": {}, "execution_count": reply["execution_count"]}),
+    ]
+    saved = json.loads(out.read_text())
+    assert saved["fits"] == [] and saved["cell_id"] == "nofit"
+    reply, outputs = execute(kc, "%%gradcheck --quiet\nanswer += 1", cell_id="quiet")
+    assert reply["status"] == "ok" and shown(outputs) == []
+    assert value_of(kc, "answer") == "43"
+
+
+def test_a_broken_gradmagic_still_runs_the_cell(kc):
+    setup = "import gradmagic.magics as _gm\n_saved = _gm.check\n_gm.check = lambda *a, **k: 1 / 0"
+    assert execute(kc, setup, cell_id=None)[0]["status"] == "ok"
+    try:
+        reply, outputs = execute(kc, "%%gradcheck\nq = 5\nq", cell_id="broken")
+    finally:
+        execute(kc, "_gm.check = _saved", cell_id=None)
+    assert reply["status"] == "ok"
+    visible = shown(outputs)
+    assert [kind for kind, _ in visible] == ["stream", "execute_result"]
+    assert visible[0][1]["name"] == "stderr"
+    assert visible[0][1]["text"].startswith("gradmagic: could not instrument this cell (ZeroDivisionError")
+    assert "Traceback" not in visible[0][1]["text"]
+    assert visible[1][1]["data"]["text/plain"] == "5"
