@@ -1,0 +1,177 @@
+"""Where the arrays passed to ``fit`` are written in the checked source.
+
+Data faults are reported at the line that produces the offending array: the last statement
+before the ``fit`` call that assigns or mutates the variable passed to it (``x = np.load(...)``,
+``x[0, 0] = np.nan``). A ``tf.data`` pipeline built with ``from_tensor_slices((x, y))`` is
+followed back to ``x`` and ``y``.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+FIT_METHODS = ("fit", "train_on_batch")
+
+
+@dataclass
+class DataOrigin:
+    """One data argument of ``fit`` and the source line that produced it."""
+
+    argument: str  # "x", "y", "x[0]", "y['out']"
+    expression: str  # the argument as written in the fit call, e.g. "x_train"
+    name: str | None = None  # the variable holding the array, when there is one
+    line: int | None = None  # last statement before fit that assigns or mutates `name`
+    via: str | None = None  # the dataset variable followed back to `name`, if any
+
+
+def _fit_call(tree: ast.Module, line: int) -> ast.Call | None:
+    best: ast.Call | None = None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in FIT_METHODS and node.lineno <= line <= (node.end_lineno or node.lineno)):
+            if best is None or node.lineno >= best.lineno:
+                best = node
+    return best
+
+
+def fit_call(tree: ast.Module | None, line: int | None) -> ast.Call | None:
+    """The ``.fit(...)`` call spanning ``line``."""
+    return _fit_call(tree, line) if tree is not None and line is not None else None
+
+
+def _root_name(node: ast.AST) -> str | None:
+    """``x`` for ``x``, ``x[:, None]``, ``x.astype(...)``, ``x.values``; None otherwise."""
+    while True:
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, (ast.Subscript, ast.Attribute)):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value
+        else:
+            return None
+
+
+def _scope_statements(tree: ast.Module, fit_line: int, name: str) -> list[ast.stmt]:
+    """Statements of the function around the fit call if it binds ``name``, else of the module."""
+    functions = [node for node in ast.walk(tree)
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and node.lineno <= fit_line <= (node.end_lineno or node.lineno)]
+    for function in sorted(functions, key=lambda f: -f.lineno):
+        params = {a.arg for a in function.args.args + function.args.kwonlyargs + function.args.posonlyargs}
+        statements = _statements(function.body)
+        if name in params or any(_binds(s, name) for s in statements):
+            return statements
+    return _statements(tree.body)
+
+
+def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Every statement of ``body`` including nested blocks, but not nested functions or classes."""
+    found: list[ast.stmt] = []
+    for statement in body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        found.append(statement)
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            inner = getattr(statement, field, None)
+            if isinstance(inner, list):
+                found.extend(_statements([s for s in inner if isinstance(s, ast.stmt)]))
+                for handler in inner:
+                    if isinstance(handler, ast.ExceptHandler):
+                        found.extend(_statements(handler.body))
+    return found
+
+
+def _target_names(target: ast.AST) -> set[str]:
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_target_names(t) for t in target.elts)) if target.elts else set()
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    root = _root_name(target)
+    return {root} if root else set()
+
+
+def _binds(statement: ast.stmt, name: str) -> bool:
+    if isinstance(statement, ast.Assign):
+        return any(name in _target_names(t) for t in statement.targets)
+    if isinstance(statement, (ast.AugAssign, ast.AnnAssign)):
+        return name in _target_names(statement.target)
+    return False
+
+
+def _assignments(tree: ast.Module, fit_line: int, name: str) -> list[ast.stmt]:
+    statements = _scope_statements(tree, fit_line, name)
+    return sorted((s for s in statements if s.lineno < fit_line and _binds(s, name)), key=lambda s: s.lineno)
+
+
+def last_assignment(tree: ast.Module, fit_line: int, name: str) -> ast.stmt | None:
+    """The last statement before ``fit_line`` that assigns or mutates ``name``."""
+    found = _assignments(tree, fit_line, name)
+    return found[-1] if found else None
+
+
+def _slices_call(statement: ast.stmt) -> ast.Call | None:
+    value = getattr(statement, "value", None)
+    if value is None:
+        return None
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in ("from_tensor_slices", "from_tensors") and node.args:
+            return node
+    return None
+
+
+def _through_dataset(tree: ast.Module, fit_line: int, name: str) -> list[ast.AST] | None:
+    """The element expressions of ``from_tensor_slices((x, y))`` that built dataset ``name``."""
+    for statement in reversed(_assignments(tree, fit_line, name)[-5:]):
+        call = _slices_call(statement)
+        if call is not None:
+            first = call.args[0]
+            return list(first.elts) if isinstance(first, (ast.Tuple, ast.List)) else [first]
+    return None
+
+
+def _origin(tree: ast.Module, fit_line: int, argument: str, node: ast.AST, via: str | None = None) -> DataOrigin:
+    name = _root_name(node)
+    origin = DataOrigin(argument=argument, expression=ast.unparse(node), name=name, via=via)
+    if name is not None:
+        statement = last_assignment(tree, fit_line, name)
+        origin.line = statement.lineno if statement is not None else None
+    return origin
+
+
+def _expand(tree: ast.Module, fit_line: int, argument: str, node: ast.AST, via: str | None = None) -> list[DataOrigin]:
+    """One origin per array: list/tuple/dict literals give ``x[0]``, ``x['a']``."""
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_origin(tree, fit_line, f"{argument}[{i}]", element, via) for i, element in enumerate(node.elts)]
+    if isinstance(node, ast.Dict):
+        return [_origin(tree, fit_line, f"{argument}[{ast.unparse(key)}]", value, via)
+                for key, value in zip(node.keys, node.values) if key is not None]
+    return [_origin(tree, fit_line, argument, node, via)]
+
+
+def data_origins(tree: ast.Module | None, fit_line: int | None) -> dict[str, DataOrigin]:
+    """``{"x": DataOrigin, "y": ...}`` for the fit call spanning ``fit_line`` (empty if unknown)."""
+    call = fit_call(tree, fit_line)
+    if call is None:
+        return {}
+    arguments: dict[str, ast.AST] = {}
+    for argument, node in zip(("x", "y"), call.args):
+        arguments[argument] = node
+    for keyword in call.keywords:
+        if keyword.arg in ("x", "y"):
+            arguments[keyword.arg] = keyword.value
+    origins: dict[str, DataOrigin] = {}
+    x = arguments.get("x")
+    if x is not None and "y" not in arguments and isinstance(x, ast.Name):
+        elements = _through_dataset(tree, call.lineno, x.id)
+        if elements:
+            for argument, element in zip(("x", "y"), elements):
+                for origin in _expand(tree, call.lineno, argument, element, via=x.id):
+                    origins[origin.argument] = origin
+            return origins
+    for argument, node in arguments.items():
+        for origin in _expand(tree, call.lineno, argument, node):
+            origins[origin.argument] = origin
+    return origins

@@ -1,0 +1,18 @@
+import numpy as np
+import keras
+
+keras.utils.set_random_seed(0)
+x = np.random.normal(size=(64, 3)).astype("float32")
+y = x @ np.array([[0.5], [-1.0], [0.3]], dtype="float32")
+
+model = keras.Sequential([
+    keras.Input((3,)),
+    keras.layers.Dense(8, activation="tanh"),
+    keras.layers.Dense(1),
+])
+model.compile(
+    optimizer=keras.optimizers.Adam(0.01),
+    loss="mse",
+    metrics=["accuracy"],
+)
+history = model.fit(x, y, epochs=3, batch_size=16, verbose=0)

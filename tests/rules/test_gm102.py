@@ -1,0 +1,37 @@
+"""GM102 silent-broadcast: `(N,)` targets against `(N, 1)` outputs inside a custom Loss."""
+
+from preflight_support import assert_every_fix_verified, check_broken, finding
+
+
+def test_loss_subclass_broadcasts_flat_targets():
+    run = check_broken("gm102_loss_class_flat_targets")
+    found = finding(run, "GM102", "error", line=12)
+    assert found.message == ("targets of shape (N,) against outputs of shape (N, 1) broadcast to (N, N) "
+                             "inside `SquaredError`")
+    assert found.evidence["target_shape"] == [16]
+    assert found.evidence["output_shape"] == [16, 1]
+    assert found.evidence["broadcast_shape"] == [16, 16]
+    assert found.evidence["loss_as_written"] != found.evidence["loss_with_aligned_targets"]
+    assert [fix.id for fix in found.fixes] == ["reshape-targets", "reshape-in-loss"]
+    assert "y = y.reshape(-1, 1)\n" in found.fixes[0].patched_source
+    assert "y_true = keras.ops.reshape(y_true, keras.ops.shape(y_pred))" in found.fixes[1].patched_source
+    assert_every_fix_verified(run, "GM102")
+
+
+def test_dataset_targets_are_traced_back_to_the_array():
+    run = check_broken("gm102_dataset_flat_targets")
+    found = finding(run, "GM102", "error", line=15)  # `targets = ...`, followed through from_tensor_slices
+    assert "inside `AbsoluteError`" in found.message
+    assert found.evidence["batch_rows"] == 16
+    # the docstring stays first in `call`
+    assert '"""Mean absolute error, written by hand."""\n\n    def call(self, targets, predictions):\n' \
+           '        targets = keras.ops.reshape(targets, keras.ops.shape(predictions))\n' in found.fixes[1].patched_source
+    assert_every_fix_verified(run, "GM102")
+
+
+def test_builtin_losses_align_flat_targets_themselves():
+    run = check_broken("gm102_loss_class_flat_targets")
+    patched = run.report.source.replace("loss=SquaredError()", 'loss="mse"')
+    from helpers import check_source
+
+    assert "GM102" not in check_source(patched, run.report.filename).report.codes()
