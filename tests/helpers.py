@@ -41,7 +41,10 @@ def assert_fix_verified(run: SourceRun, code: str, fix_index: int = 0) -> Source
     assert finding.fixes, f"{code} offers no fix"
     fix = finding.fixes[fix_index]
     assert fix.diff.startswith("--- a/"), fix.diff
-    patched = check_source(fix.patched_source, run.report.filename)
+    # A filename of its own: TF's autograph reads a function's source through linecache, and
+    # the original file on disk must not stand in for the patched text.
+    patched_name = str(Path(run.report.filename).with_suffix("")) + "_patched.py"
+    patched = check_source(fix.patched_source, patched_name)
     assert code not in patched.report.codes(), (code, patched.report.codes(), fix.patched_source)
     assert patched.report.fits, "the patched source ran no fit"
     assert all(f.status == "completed" for f in patched.report.fits), patched.report.fits
