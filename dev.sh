@@ -2,11 +2,14 @@
 # gradmagic developer entry point. Works on a fresh checkout (no .venv, no node_modules).
 #
 #   ./dev.sh setup          create/refresh .venv, build the labextension, install editable
-#   ./dev.sh test [ARGS]    setup, then the pytest suite (ARGS go to pytest)
+#   ./dev.sh test [ARGS]    setup, then the pytest suite (ARGS go to pytest); without
+#                           ARGS also the browser tests (GRADMAGIC_UI=0 skips them)
+#   ./dev.sh ui [ARGS]      setup, then only the browser tests (ARGS go to playwright test)
 #   ./dev.sh demo           setup, then `python -m gradmagic check examples/argmax_loss.py`
 #   ./dev.sh lab            setup, then JupyterLab on the tutorials in binder/
 #
-# Needs: python3.11 (or PYTHON=/path/to/python3.11), node >= 20.19 and network access to PyPI and npm.
+# Needs: python3.11 (or PYTHON=/path/to/python3.11), node >= 20.19 and network access to PyPI and npm;
+# the browser tests also need /usr/bin/chromium (installed with apt-get when missing).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -103,17 +106,46 @@ run_tests() {
     fi
 
     # --- hook: browser tests --------------------------------------------------
-    # Galata (Playwright) specs under tests/ui are added here later, e.g.
-    #   [ "$rc" -ne 0 ] || (cd tests/ui && jlpm install && jlpm playwright test) || rc=$?
-    # They are not pytest suites; pyproject.toml keeps pytest out of tests/ui.
+    # Galata (Playwright) specs under tests/ui; not a pytest suite (pyproject.toml
+    # keeps pytest out of tests/ui). They run with the full suite (no pytest ARGS)
+    # once pytest passed; GRADMAGIC_UI=1 forces them, GRADMAGIC_UI=0 skips them.
+    local ui=${GRADMAGIC_UI:-}
+    if [ -z "$ui" ]; then
+        if [ $# -eq 0 ]; then ui=1; else ui=0; fi
+    fi
+    if [ "$ui" = 1 ] && [ "$rc" -eq 0 ]; then
+        run_browser_tests || rc=$?
+    fi
     # --------------------------------------------------------------------------
 
     log "test: exit code $rc"
     return "$rc"
 }
 
+ensure_chromium() {
+    [ -x /usr/bin/chromium ] && return 0
+    # Playwright cannot download its own browsers here: use Debian's Chromium.
+    command -v apt-get >/dev/null 2>&1 || die "/usr/bin/chromium is missing and apt-get is not available to install it"
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+    log "ui: installing Debian chromium (apt-get)"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq chromium >/dev/null
+    [ -x /usr/bin/chromium ] || die "apt-get install chromium did not provide /usr/bin/chromium"
+}
+
+run_browser_tests() {
+    ensure_chromium
+    log "ui: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+    export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+    log "ui: jlpm install (tests/ui)"
+    (cd tests/ui && jlpm install --immutable >/dev/null) || die "jlpm install in tests/ui failed (yarn.lock out of date?)"
+    log "ui: playwright test $*"
+    (cd tests/ui && jlpm playwright test "$@")
+}
+
 usage() {
-    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd=${1:-}
@@ -125,6 +157,10 @@ case "$cmd" in
     test)
         setup
         run_tests "$@"
+        ;;
+    ui)
+        setup
+        run_browser_tests "$@"
         ;;
     demo)
         setup

@@ -1,28 +1,42 @@
+/**
+ * The gradmagic frontend: the patch bridge (Apply / Apply & re-run / Undo of
+ * the diagnosis panel) and the "Gradient checks" sidebar. The record renderer
+ * is a separate mime extension (`mime.ts`).
+ *
+ * It marks the page with `document.body.dataset.gradmagic = 'ready'` once the
+ * bridge listens: the panel enables its Apply buttons on that mark, and the
+ * browser tests wait for it. It requests `INotebookTracker`, not `ILabShell`,
+ * so that it works in Notebook 7 too.
+ */
 import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import { ISessionContextDialogs } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 
-/**
- * The gradmagic frontend plugin.
- *
- * For now it only announces itself: it logs one line and marks the page with
- * `document.body.dataset.gradmagic = 'ready'` so that browser tests can wait
- * for it. The notebook tracker is optional so that the plugin also activates
- * where no notebook is open or available.
- */
+import { PatchBridge } from './patch';
+import { GradientChecksSidebar } from './sidebar';
+
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'gradmagic:plugin',
-  description: 'Diagnose Keras training failures: the gradmagic frontend.',
+  description:
+    'Diagnose Keras training failures: apply gradmagic fixes to cells and list every diagnosis of a notebook.',
   autoStart: true,
-  optional: [INotebookTracker],
+  requires: [INotebookTracker],
+  optional: [ISessionContextDialogs],
   activate: (
     app: JupyterFrontEnd,
-    notebooks: INotebookTracker | null
+    notebooks: INotebookTracker,
+    dialogs: ISessionContextDialogs | null
   ): void => {
-    console.log('gradmagic labextension activated');
+    new PatchBridge(notebooks, dialogs);
+    // The bridge listens from here on, whatever happens to the sidebar.
     document.body.dataset.gradmagic = 'ready';
+    const sidebar = new GradientChecksSidebar(notebooks, panel =>
+      app.shell.activateById(panel.id)
+    );
+    app.shell.add(sidebar, 'right', { rank: 600 });
   }
 };
 
