@@ -107,7 +107,7 @@ class Report:
             if (existing.code, existing.line, existing.layer, existing.message) == key:
                 return
         self.findings.append(finding)
-        self.findings.sort(key=lambda f: (SEVERITY_ORDER[f.severity], f.code))
+        self.findings.sort(key=lambda f: SEVERITY_ORDER[f.severity])  # stable: keeps the rules' order
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

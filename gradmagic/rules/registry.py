@@ -86,7 +86,7 @@ def get_rule(code: str) -> Rule:
 
 
 def run_rules(source: SourceUnit, fit: FitEvidence, earlier: list[FitEvidence]) -> Iterator[Finding]:
-    """Every finding of every rule for one ``fit`` call, in code order.
+    """Every finding of every rule for one ``fit`` call: causes in code order, then symptoms.
 
     A symptom finding (GM001, GM002) without fixes of its own carries the fixes of the
     cause findings reported with it, so each finding offers the change that clears it.
@@ -97,4 +97,4 @@ def run_rules(source: SourceUnit, fit: FitEvidence, earlier: list[FitEvidence]) 
     for finding in findings:
         if RULES[finding.code].symptom and not finding.fixes:
             finding.fixes = list(cause_fixes)
-    yield from findings
+    yield from sorted(findings, key=lambda f: RULES[f.code].symptom)  # causes first, then symptoms

@@ -75,7 +75,7 @@ test.describe('%%gradcheck in JupyterLab', () => {
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.sidebar.close('left');
     const sidebar = await openSidebar(page);
-    await expect(sidebar.locator('.jp-gradmagic-entry[data-cell-id="argmax"]')).toContainText('GM001');
+    await expect(sidebar.locator('.jp-gradmagic-entry[data-cell-id="argmax"]')).toContainText('GM003');
     await panel.evaluate(element => element.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: screenshotPath('sidebar.png') });
     await page.setViewportSize(viewport);

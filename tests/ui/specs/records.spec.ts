@@ -46,7 +46,7 @@ test.describe('saved diagnoses', () => {
     await expect(entries.nth(0).locator('.jp-gradmagic-count')).toHaveText('[3]');
     await expect(entries.nth(0).locator('.jp-gradmagic-counts')).toHaveText('2 errors');
     await expect(entries.nth(0).locator('.jp-gradmagic-status-failed')).toBeVisible();
-    await expect(entries.nth(0).locator('.jp-gradmagic-code')).toHaveText('GM001');
+    await expect(entries.nth(0).locator('.jp-gradmagic-code')).toHaveText('GM003');
     await expect(entries.nth(0).locator('.jp-gradmagic-where')).toHaveText('line 12');
     await expect(entries.nth(1).locator('.jp-gradmagic-count')).toHaveText('[4]');
     await expect(entries.nth(1).locator('.jp-gradmagic-status-ok')).toBeVisible();
