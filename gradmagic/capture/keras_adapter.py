@@ -67,6 +67,22 @@ def dataset_reshuffles(dataset: Any) -> bool:
     return b"ShuffleDataset" in text or b"ShuffleAndRepeatDataset" in text
 
 
+def dataset_has_side_effects(dataset: Any) -> bool:
+    """True when iterating ``dataset`` once more is not free: it runs Python code
+    (``from_generator``, ``py_function``, ``numpy_function``) or fills a ``cache()``.
+
+    Reads the dataset's graph like :func:`dataset_reshuffles`; unknown datasets count as True.
+    """
+    import tensorflow as tf
+
+    try:
+        graph_def = tf.raw_ops.DatasetToGraphV2(input_dataset=dataset._variant_tensor)
+    except Exception:  # noqa: BLE001
+        return True
+    text = graph_def.numpy()
+    return any(name in text for name in (b"PyFunc", b"NumpyFunction", b"GeneratorDataset", b"CacheDataset"))
+
+
 def output_heads(model: keras.Model) -> list[tuple[str, str]]:
     """``(key, layer name)`` per output of a functional model; keys are the dict keys of dict
     outputs, else Keras's ``output_names``. Empty for models without symbolic outputs.

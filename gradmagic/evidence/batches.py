@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import random
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -129,7 +131,8 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
         )
 
     if isinstance(x, keras.utils.PyDataset):
-        element = x[0]
+        with _random_state_kept(x):  # ``fit`` must draw the same augmentations as without us
+            element = x[0]
         # Keras turns a list from ``__getitem__`` into a tuple (PyDatasetAdapter._standardize_batch)
         bx, by, bsw, has_targets = _split(tuple(element) if isinstance(element, list) else element)
         code = getattr(type(x).__getitem__, "__code__", None)
@@ -139,8 +142,10 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
 
     if isinstance(x, tf.data.Dataset):
         sample = DataSample(kind="dataset")
-        if keras_adapter.dataset_reshuffles(x):
-            sample.notes.append("the dataset reshuffles on every pass; its values were not sampled")
+        reshuffles = keras_adapter.dataset_reshuffles(x)
+        if reshuffles or keras_adapter.dataset_has_side_effects(x):
+            sample.notes.append("the dataset reshuffles on every pass; its values were not sampled" if reshuffles
+                                else "the dataset runs Python code or fills a cache; its values were not sampled")
             sample.element_kind = "tuple" if isinstance(x.element_spec, tuple) else "other"
             sample.has_targets = isinstance(x.element_spec, tuple) and len(x.element_spec) > 1
             return sample, replacements
@@ -164,6 +169,35 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
                    has_targets=y is not None, full_x=x, full_y=y, batch_size=int(batch_size)),
         replacements,
     )
+
+
+@contextlib.contextmanager
+def _random_state_kept(owner: Any) -> Iterator[None]:
+    """Restore NumPy's and ``random``'s global state, the random generators held by ``owner``
+    and its rebound plain attributes (counters) after an extra ``__getitem__`` call."""
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    attributes = dict(vars(owner)) if hasattr(owner, "__dict__") else {}
+    generators = []
+    for value in attributes.values():
+        if isinstance(value, np.random.Generator):
+            generators.append((value.bit_generator, "state", value.bit_generator.state))
+        elif isinstance(value, np.random.RandomState):
+            generators.append((value, "set_state", value.get_state()))
+        elif isinstance(value, random.Random):
+            generators.append((value, "setstate", value.getstate()))
+    try:
+        yield
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+        for target, how, state in generators:
+            if how == "state":
+                target.state = state
+            else:
+                getattr(target, how)(state)
+        for name, value in attributes.items():
+            if isinstance(value, (int, float, bool, str, type(None))) and getattr(owner, name, value) is not value:
+                setattr(owner, name, value)
 
 
 def _replay_empty() -> Iterator:

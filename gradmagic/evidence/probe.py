@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import io
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -118,7 +119,11 @@ def error_summary(type_name: str, text: str) -> str:
             return lines[-1]
         lines = [lines[starts[-1]][len(type_name) + 2:], *lines[starts[-1] + 1:]]
     if lines[0].startswith("Exception encountered when calling") and len(lines) > 1:
-        return lines[1]
+        lines = lines[1:]
+        # Keras wraps a failed symbolic call once more: "Could not automatically infer ... Error encountered:"
+        inner = next((i + 1 for i, line in enumerate(lines) if line.endswith("Error encountered:")), None)
+        if lines[0].startswith("Could not automatically infer") and inner is not None and inner < len(lines):
+            return lines[inner]
     return lines[0]
 
 
@@ -154,6 +159,11 @@ def _recording_leaving_calls(found: list[LeftTensorFlow], source: SourceUnit):
     finally:
         for name, original in saved.items():
             setattr(tf, name, original)
+
+
+def _quiet() -> contextlib.AbstractContextManager:
+    """The probe's own trace must not repeat what the user's code prints while Keras traces it."""
+    return contextlib.redirect_stdout(io.StringIO())
 
 
 def _variable_inputs(graph: tf.Graph, variables: list) -> dict[str, tf.Tensor]:
@@ -196,7 +206,7 @@ def probe_compiled_loss(model: keras.Model, sample: DataSample, source: SourceUn
         return loss, [g for g in grads if g is not None]
 
     try:
-        with _recording_leaving_calls(result.left_tensorflow, source):
+        with _recording_leaving_calls(result.left_tensorflow, source), _quiet():
             concrete = tf.function(step).get_concrete_function(_specs(x), _specs(y), _specs(sw))
     except Exception as error:  # noqa: BLE001 - the user's loss/forward pass failed to trace
         result.error = _error(error, source)
@@ -265,7 +275,7 @@ def probe_train_step(model: keras.Model, sample: DataSample, source: SourceUnit)
     element = sample.element if sample.element is not None else _packed(sample)
     data = as_tensors(element)
     calls: list[_TapeCall] = []
-    with _recording_tape_gradients(calls), _recording_leaving_calls(result.left_tensorflow, source):
+    with _recording_tape_gradients(calls), _recording_leaving_calls(result.left_tensorflow, source), _quiet():
         try:
             tf.function(model.train_step).get_concrete_function(_specs(data))
         except Exception as error:  # noqa: BLE001 - e.g. "No gradients provided" raised at trace time

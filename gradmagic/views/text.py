@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 
 from gradmagic.report.model import Finding, Report
 
 COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m", "help": "\033[1;32m",
           "bold": "\033[1m", "dim": "\033[2m", "reset": "\033[0m"}
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # Keras bolds parts of its exception messages
 
 
 def _paint(text: str, style: str, color: bool) -> str:
@@ -69,7 +73,8 @@ def render_report(report: Report, color: bool | None = None) -> str:
         where = f"line {fit.line}" if fit.line else "unknown line"
         text = f"{fit.method} #{fit.index + 1} ({where}): {fit.status}"
         if fit.exception_type:
-            text += f" with {fit.exception_type}: {_short(fit.exception_message or '', 120)}"
+            message = _short(" ".join(_ANSI.sub("", fit.exception_message or "").split()), 120)
+            text += f" with {fit.exception_type}: {message}" if message else f" with {fit.exception_type}"
         blocks.append(_paint("note", "dim", color) + ": " + text)
     for notice in report.notices:
         blocks.append(f"gradmagic: {notice}")
@@ -80,6 +85,9 @@ def render_report(report: Report, color: bool | None = None) -> str:
         summary = "gradmagic: no `fit` call ran, so there was nothing to check"
     elif not report.findings:
         summary = f"gradmagic: {len(report.fits)} fit call(s) checked, no problems found"
+        failed = sum(fit.status == "failed" for fit in report.fits)
+        if failed:
+            summary += f", but {failed} failed for a reason gradmagic has no finding for (see the note above)"
     else:
         summary = (f"gradmagic: {counts['error']} error(s), {counts['warning']} warning(s), "
                    f"{counts['info']} note(s) in {len(report.fits)} fit call(s)")
