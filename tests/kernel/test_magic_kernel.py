@@ -116,8 +116,8 @@ def test_failing_cell_shows_panel_and_record_then_ends_with_its_own_error(kc):
     record = visible[1][1][MIME_TYPE]
     assert record["cell_id"] == "abc"
     assert record["source"] == "\n" + program("broken/gm003_argmax_loss").read_text()
-    assert [(f["code"], f["line"]) for f in record["findings"]] == [("GM001", 12), ("GM003", 12)]
-    gm003 = record["findings"][1]
+    assert [(f["code"], f["line"]) for f in record["findings"]] == [("GM003", 12), ("GM001", 12)]
+    gm003 = record["findings"][0]
     assert gm003["evidence"]["op"] == "ArgMax"
     assert record["fits"] == [{"index": 0, "line": 22, "status": "failed", "exception_type": "ValueError",
                                "exception_message": "No gradients provided for any variable.",
@@ -127,12 +127,12 @@ def test_failing_cell_shows_panel_and_record_then_ends_with_its_own_error(kc):
 
     state = widget_state(outputs, visible[0][1])
     assert state["_anywidget_id"] == "gradmagic.views.widget.DiagnosisPanel"
-    assert [f["code"] for f in state["findings"]] == ["GM001", "GM003"]
-    fix = state["findings"][1]["fixes"][0]
+    assert [f["code"] for f in state["findings"]] == ["GM003", "GM001"]
+    fix = state["findings"][0]["fixes"][0]
     assert fix["cell_id"] == "abc" and fix["apply_disabled"] is None
     assert fix["expected_source"] == cell
     assert fix["new_source"] == cell.replace("loss=accuracy_loss", 'loss="sparse_categorical_crossentropy"')
-    assert [row["n"] for row in state["findings"][1]["frame"] if row["hit"]] == [12]
+    assert [row["n"] for row in state["findings"][0]["frame"] if row["hit"]] == [12]
 
 
 HEALTHY = program("healthy/mlp").read_text().replace("verbose=0", "verbose=2") + \
@@ -190,11 +190,11 @@ def test_gradcheck_on_diagnoses_a_plain_cell_that_raises_no_gradients(kc):
     assert [kind for kind, _ in visible] == ["widget", "record", "error"]
     record = visible[1][1][MIME_TYPE]
     assert record["cell_id"] == "plain-cell"
-    assert [(f["code"], f["line"]) for f in record["findings"]] == [("GM001", 11), ("GM003", 11)]
+    assert [(f["code"], f["line"]) for f in record["findings"]] == [("GM003", 11), ("GM001", 11)]
     assert record["fits"][0]["status"] == "failed" and record["fits"][0]["line"] == 21
     state = widget_state(outputs, visible[0][1])
-    assert state["findings"][1]["fixes"][0]["expected_source"] == cell
-    assert state["findings"][1]["fixes"][0]["apply_disabled"] is None
+    assert state["findings"][0]["fixes"][0]["expected_source"] == cell
+    assert state["findings"][0]["fixes"][0]["apply_disabled"] is None
     assert value_of(kc, "get_ipython().custom_exceptions") == "()"
 
 

@@ -183,7 +183,7 @@ def test_record_bundle_is_strict_json_with_the_report():
     assert set(bundle) == {MIME_TYPE, "text/plain", "text/html"}
     data = json.loads(json.dumps(bundle[MIME_TYPE], allow_nan=False))
     assert data["cell_id"] == "abc"
-    assert [(f["code"], f["line"]) for f in data["findings"]] == [("GM001", 11), ("GM003", 11)]
+    assert [(f["code"], f["line"]) for f in data["findings"]] == [("GM003", 11), ("GM001", 11)]
     assert data["graph"]["nodes"][1]["norm"] == "NaN"
     assert data["fits"][0]["status"] == "failed"
     assert "error[GM003]" in bundle["text/plain"]
