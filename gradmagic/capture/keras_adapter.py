@@ -173,13 +173,25 @@ def is_loss_scale_optimizer(optimizer: Any) -> bool:
 
 
 def swap_train_function(model: keras.Model) -> Any:
-    """Make the next ``fit`` trace a fresh train function; returns the undo that puts the
-    user's function (or None) back, so a recorder-traced function never outlives the fit."""
+    """Make the next ``fit`` trace a fresh train function; returns the undo.
+
+    The undo puts back a train function the user's code traced. When there was none (or only
+    one gradmagic traced), the function traced during this fit stays, marked, just as Keras
+    would keep its own: later ``fit`` calls must reuse a function traced at this point, with
+    the trainable weights of this point (Keras 3 reads ``trainable`` when it traces).
+    """
     previous = getattr(model, "train_function", None)
     model.train_function = None
 
     def restore() -> None:
-        model.train_function = previous
+        current = getattr(model, "train_function", None)
+        if previous is None or getattr(previous, "__gradmagic_traced__", False):
+            if current is not None:
+                current.__gradmagic_traced__ = True
+            if current is None:
+                model.train_function = previous
+        else:
+            model.train_function = previous
 
     return restore
 
@@ -190,3 +202,18 @@ def stateless_forward(model: keras.Model, trainable: list, x: Any) -> Any:
     non_trainable = [v.value for v in model.non_trainable_variables]
     outputs, _ = model.stateless_call(trainable, non_trainable, x, training=False)
     return outputs
+
+
+def retrace_is_safe(model: keras.Model) -> bool:
+    """True unless Keras already traced a train function for other trainable variables than
+    the model has now (Keras reuses that function: retracing it would change what trains).
+
+    Reads the optimizer's ``_trainable_variables``, the list it was built with at that trace.
+    """
+    if getattr(model, "train_function", None) is None:
+        return True
+    optimizer = getattr(model, "optimizer", None)
+    built_for = getattr(optimizer, "_trainable_variables", None)
+    if not getattr(optimizer, "built", False) or built_for is None:
+        return False
+    return {id(v) for v in built_for} == {id(v) for v in model.trainable_variables}

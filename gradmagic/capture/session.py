@@ -184,7 +184,9 @@ class CheckSession:
     def _call_fit(self, original, model, args, kwargs, evidence):
         __tracebackhide__ = True
         try:
-            with self._recording(evidence):
+            with self._recording(evidence) as add_recorder:
+                if add_recorder is not None:  # the recorder's internal callback joins fit's callbacks
+                    args, kwargs = add_recorder(args, kwargs)
                 result = original(model, *args, **kwargs)
         except KeyboardInterrupt as error:
             self._mark(evidence, "interrupted", error)
@@ -208,6 +210,7 @@ class CheckSession:
         )
 
     def _record(self, evidence: FitEvidence) -> None:
+        self._keep_history(evidence)
         exception = evidence.exception
         self.report.fits.append(
             FitRecord(
@@ -230,6 +233,23 @@ class CheckSession:
         except Exception as error:  # noqa: BLE001
             self._notice(f"the gradient-flow graph could not be built ({type(error).__name__}: {error})")
         self._emit("fit_end", evidence)
+
+    def _keep_history(self, evidence: FitEvidence) -> None:
+        """The recorder's bounded history goes into ``report.history["fits"]``; its notices too."""
+        recorded = evidence.recording
+        if recorded is None:
+            return
+        for text in getattr(recorded, "notices", []):
+            self._notice(text)
+        try:
+            entry = recorded.to_dict()
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"the training history could not be kept ({type(error).__name__}: {error})")
+            return
+        entry["fit"] = evidence.index
+        if self.report.history is None:
+            self.report.history = {"fits": []}
+        self.report.history.setdefault("fits", []).append(entry)
 
     def _notice(self, text: str) -> None:
         if text not in self.report.notices:

@@ -1,14 +1,540 @@
-"""The in-graph training-dynamics recorder (issue 4)."""
+"""The training-dynamics recorder (issue 4): watches every step of a captured ``fit``.
+
+``recording(evidence, emit, options)`` wraps the real ``fit`` call. It installs the
+in-graph statistics (``recorder_graph``), forces Keras to trace a fresh train function so
+they are part of it, and adds one internal callback that copies the statistics to the host
+every ``interval`` steps (and at epoch ends), probes activations on the sampled batch at
+epoch ends, and emits live events. Everything it changed is put back when ``fit`` returns
+or raises; what was recorded so far stays in ``evidence.recording``. If the recorder itself
+fails, ``fit`` runs uninstrumented and ``Recording.notices`` says why.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import time
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import keras
+import numpy as np
+
+from gradmagic.capture import keras_adapter
+from gradmagic.evidence.activations import ActivationProbe, ActivationSnapshot
 from gradmagic.evidence.fit_evidence import FitEvidence
+from gradmagic.evidence.history import DEFAULT_BUCKETS, BucketHistory
+from gradmagic.evidence.recorder_graph import ABSENT, SLOT_COLUMNS, GraphRecorder, Slot, column
+
+DEFAULT_INTERVAL = 100
+DEFAULT_LIVE_SECONDS = 2.0
+MAX_SNAPSHOTS = 64
+MAX_EPOCH_MARKS = 4096
+
+LAYER_QUANTITIES = ("grad_norm", "grad_max", "update_ratio", "zero_fraction", "weight_norm",
+                    "nonfinite_grads", "nonfinite_weights")
+GLOBAL_QUANTITIES = ("loss", "loss_scale") + LAYER_QUANTITIES
 
 
+@dataclass
+class NonfiniteEvent:
+    """The first step at which something turned NaN/Inf, and what."""
+
+    step: int
+    layers: list[str] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)
+    count: int = 0  # variables that held NaN/Inf at that step
+    loss: float | None = None
+    values: int | None = None  # NaN/Inf values in those variables after fit (weights only)
+
+
+@dataclass
+class Recording:
+    """What the recorder measured during one ``fit``; detectors read this."""
+
+    slots: list[Slot]
+    layers: list[str]
+    history: BucketHistory
+    optimizer: dict[str, Any] = field(default_factory=dict)
+    interval: int = DEFAULT_INTERVAL
+    steps: int = 0
+    epoch_ends: list[int] = field(default_factory=list)
+    activations: list[ActivationSnapshot] = field(default_factory=list)
+    nonfinite: dict[str, NonfiniteEvent] = field(default_factory=dict)
+    origin: dict[str, Any] | None = None
+    loss_known: bool = False
+    reads: int = 0
+    dropped: int = 0
+    active: bool = False
+    notices: list[str] = field(default_factory=list)
+
+    def series(self, name: str, layer: str | None = None) -> dict[str, np.ndarray]:
+        return self.history.series(series_name(name, layer))
+
+    def values(self, name: str, layer: str | None = None, stat: str = "mean") -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, values)`` of one statistic of one series (buckets where it was measured)."""
+        data = self.series(name, layer)
+        return data["steps"], data[stat]
+
+    def to_dict(self, points: int = 256) -> dict[str, Any]:
+        """A JSON-friendly copy with at most ``points`` buckets per series."""
+        history = self.history.to_dict(points=points)
+        history.update({
+            "layers": list(self.layers),
+            "optimizer": dict(self.optimizer),
+            "interval": self.interval,
+            "steps": self.steps,
+            "epoch_ends": list(self.epoch_ends),
+            "activations": [snapshot.to_dict() for snapshot in self.activations],
+            "nonfinite": {kind: vars(event) for kind, event in self.nonfinite.items()},
+            "origin": self.origin,
+            "dropped_steps": self.dropped,
+            "notices": list(self.notices),
+        })
+        return jsonable(history)
+
+
+def series_name(name: str, layer: str | None = None) -> str:
+    return f"{name}/{layer}" if layer else name
+
+
+# -- the context manager ----------------------------------------------------------------
 @contextlib.contextmanager
-def recording(evidence: FitEvidence, emit: Callable[[str, Any], None], options: dict[str, Any]) -> Iterator[None]:
-    """Record per-step statistics into ``evidence.recording`` while ``fit`` runs. Placeholder."""
-    yield
+def recording(evidence: FitEvidence, emit: Callable[[str, Any], None], options: dict[str, Any]) -> Iterator[Any]:
+    """Record per-step statistics into ``evidence.recording`` while ``fit`` runs.
+
+    Options (``check(options=...)``): ``record`` (False turns the recorder off, read by the
+    session), ``record_interval`` (steps between host reads, default 100; 1 reads after every
+    step), ``record_live_seconds`` (at most this long between live ``"progress"`` events
+    within an epoch, default 2; 0 for epoch events only), ``record_buckets`` (history
+    resolution, default 1024 buckets), ``record_activations`` (probe activations at epoch
+    ends, default True).
+
+    Emits ``("epoch", payload)`` after every epoch and ``("progress", payload)`` within long
+    epochs; payloads are plain JSON.
+
+    Yields a function ``(args, kwargs) -> (args, kwargs)`` that adds the recorder's
+    callback to ``fit``'s arguments (the identity when the recorder could not start).
+    """
+    session = None
+    started = False
+    try:
+        session = _RecorderSession(evidence, emit, options)
+        started = session.start()  # False: nothing to record (no optimizer, no trainable weight)
+    except Exception as error:  # noqa: BLE001 - training goes on without the recorder
+        if session is not None:
+            session.abandon(f"the training recorder could not start ({_short(error)}); "
+                            "this fit ran uninstrumented")
+        else:
+            evidence.recording = None
+    if not started:
+        yield _identity
+        return
+    try:
+        yield session.add_callback
+    finally:
+        session.finish()
+
+
+def _identity(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    return args, kwargs
+
+
+class _RecorderSession:
+    def __init__(self, evidence: FitEvidence, emit: Callable[[str, Any], None], options: dict[str, Any]) -> None:
+        self.evidence = evidence
+        self.emit = emit
+        self.interval = max(1, int(options.get("record_interval", DEFAULT_INTERVAL)))
+        self.live_seconds = float(options.get("record_live_seconds", DEFAULT_LIVE_SECONDS))
+        self.buckets = int(options.get("record_buckets", DEFAULT_BUCKETS))
+        self.probe_activations = bool(options.get("record_activations", True))
+        self.model = evidence.model
+        self.graph: GraphRecorder | None = None
+        self.probe: ActivationProbe | None = None
+        self.restores: list[Callable[[], None]] = []
+        self.callback: _HostCallback | None = None
+        self.injected_into: Any = None
+        self.rec: Recording | None = None
+        self._membership = np.zeros((0, 0))
+        self._slot_columns: dict[str, np.ndarray] = {}
+        self._targets: dict[str, np.ndarray] = {}
+        self._last_emit = 0.0
+        self._epoch = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Install everything; False when there is nothing to record."""
+        model = self.model
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is None or not model.trainable_variables:
+            return False
+        if not keras_adapter.retrace_is_safe(model):
+            self.evidence.recording = Recording(slots=[], layers=[], history=BucketHistory([series_name("loss")], 2))
+            self.evidence.recording.notices.append(
+                "this fit reuses a train function Keras traced for other trainable weights; it was not "
+                "instrumented, so that training stays exactly as Keras runs it")
+            return False
+        owners = {v.path: v.layer for v in self.evidence.model_info.variables}
+        slots = []
+        for variable in model.trainable_variables:
+            path = str(getattr(variable, "path", variable.name))
+            shape = tuple(int(d) for d in variable.shape)
+            slots.append(Slot(path=path, layer=owners.get(path), size=int(np.prod(shape)) if shape else 1,
+                              kernel=len(shape) >= 2))
+        layers = []
+        for layer in self.evidence.model_info.layers:
+            if any(s.layer == layer.name for s in slots) and layer.name not in layers:
+                layers.append(layer.name)
+        names = [series_name(q) for q in GLOBAL_QUANTITIES]
+        names += [series_name(q, layer) for layer in layers for q in LAYER_QUANTITIES]
+        self.rec = Recording(slots=slots, layers=layers, history=BucketHistory(names, self.buckets),
+                             optimizer=_describe_optimizer(optimizer), interval=self.interval)
+        self.evidence.recording = self.rec
+        self._plan_columns()
+        capacity = max(2 * self.interval, self.interval + 2 * int(getattr(model, "steps_per_execution", 1) or 1), 16)
+        if not optimizer.built and (keras_adapter.is_loss_scale_optimizer(optimizer)
+                                    or not self.evidence.custom_train_step):
+            # What the first apply() would do (same zero-initialised state): the step reads the
+            # loss scale, and Keras traces the train step once instead of twice.
+            with model.distribute_strategy.scope():
+                optimizer.build(model.trainable_variables)
+        self.graph = GraphRecorder(model, optimizer, slots, capacity)
+        self.restores.append(keras_adapter.swap_train_function(model))
+        self.graph.install()
+        self.restores.append(self.graph.uninstall)
+        if self.probe_activations:
+            self.probe, reason = ActivationProbe.create(model, self.evidence.model_info, self.evidence.data.x)
+            if reason:
+                self.rec.notices.append(reason)
+        self.callback = _HostCallback(self)
+        self.rec.active = True
+        return True
+
+    def add_callback(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        """``fit``'s arguments with the recorder's callback added (user objects are not changed)."""
+        from gradmagic.evidence.batches import FitArguments
+
+        if self.evidence.method != "fit":
+            return args, kwargs
+        fit = keras.Model.fit
+        original = getattr(fit, "__wrapped__", fit)
+        bound = FitArguments.bind(original, self.model, args, kwargs).arguments
+        callbacks = bound.get("callbacks")
+        if isinstance(callbacks, keras.callbacks.CallbackList):
+            callbacks.callbacks.append(self.callback)
+            self.callback.set_model(self.model)
+            self.injected_into = callbacks
+            return args, kwargs
+        bound["callbacks"] = [*(callbacks or []), self.callback]
+        return (), bound
+
+    def abandon(self, notice: str) -> None:
+        for restore in reversed(self.restores):
+            with contextlib.suppress(Exception):
+                restore()
+        self.restores.clear()
+        rec = self.rec or Recording(slots=[], layers=[], history=BucketHistory([series_name("loss")], 2))
+        rec.active = False
+        rec.notices.append(notice)
+        self.evidence.recording = rec
+
+    def finish(self) -> None:
+        try:
+            self.read()
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"the last statistics could not be read ({_short(error)})")
+        if self.injected_into is not None:
+            with contextlib.suppress(ValueError):
+                self.injected_into.callbacks.remove(self.callback)
+        for restore in reversed(self.restores):
+            try:
+                restore()
+            except Exception as error:  # noqa: BLE001
+                self._notice(f"the recorder could not restore the model ({_short(error)})")
+        self.restores.clear()
+        if self.graph is not None:
+            for message in dict.fromkeys(self.graph.trace_errors):
+                self._notice(f"the in-graph statistics failed ({message}); the step ran uninstrumented")
+            if self.rec is not None:
+                self.rec.dropped = self.graph.dropped
+                self._count_bad_weights()
+                self._post_mortem()
+        if self.rec is not None:
+            self.rec.active = False
+
+    def _count_bad_weights(self) -> None:
+        event = self.rec.nonfinite.get("weight")
+        if event is None:
+            return
+        wanted = set(event.variables)
+        total = 0
+        for variable in self.model.trainable_variables:
+            if str(getattr(variable, "path", variable.name)) in wanted:
+                total += int((~np.isfinite(np.asarray(variable.numpy(), np.float64))).sum())
+        event.values = total
+
+    def _post_mortem(self) -> None:
+        """Replay the sampled batch on the final weights to find the op that makes NaN/Inf
+        (possible when the weights themselves stayed finite, e.g. a NaN made in the loss)."""
+        rec = self.rec
+        if "loss" not in rec.nonfinite:
+            return
+        weights = [np.asarray(v.numpy()) for v in self.model.trainable_variables]
+        if not all(np.isfinite(w).all() for w in weights if np.issubdtype(w.dtype, np.floating)):
+            return
+        from gradmagic.evidence.postmortem import locate_nonfinite
+
+        try:
+            rec.origin = locate_nonfinite(self.model, weights, self.evidence)
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"the NaN/Inf could not be traced to an op ({_short(error)})")
+
+    def _notice(self, text: str) -> None:
+        if self.rec is not None and text not in self.rec.notices:
+            self.rec.notices.append(text)
+
+    # -- host reads -----------------------------------------------------------------------
+    def read(self) -> None:
+        if self.graph is None or self.rec is None:
+            return
+        block = self.graph.read()
+        if block is None:
+            return
+        first_step, rows = block
+        rec = self.rec
+        rec.reads += 1
+        rec.steps = first_step + len(rows) - 1
+        if rows[:, 2].any():
+            rec.loss_known = True
+        values, present = self._series_values(rows)
+        rec.history.add_masked(first_step, values, present)
+        self._note_events(first_step, rows)
+
+    def _plan_columns(self) -> None:
+        """Which slots make up each group (the whole model, then each layer) and where each
+        group's statistics go in the history."""
+        rec = self.rec
+        slots = rec.slots
+        groups: list[str | None] = [None, *rec.layers]
+        membership = np.zeros((len(slots), len(groups)), np.float64)
+        membership[:, 0] = 1.0
+        for g, layer in enumerate(groups[1:], start=1):
+            for i, slot in enumerate(slots):
+                membership[i, g] = slot.layer == layer
+        self._membership = membership
+        self._slot_columns = {name: np.array([column(i, name) for i in range(len(slots))], np.int64)
+                              for name in SLOT_COLUMNS}
+        self._targets = {quantity: np.array([rec.history.index[series_name(quantity, layer)] for layer in groups])
+                         for quantity in LAYER_QUANTITIES}
+
+    def _series_values(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rec = self.rec
+        out = np.full((len(rows), len(rec.history.names)), np.nan)
+        present = np.zeros(out.shape, bool)
+        out[:, rec.history.index["loss"]] = rows[:, 0]
+        present[:, rec.history.index["loss"]] = rows[:, 2] > 0
+        if rec.optimizer.get("loss_scale"):
+            out[:, rec.history.index["loss_scale"]] = rows[:, 1]
+            present[:, rec.history.index["loss_scale"]] = True
+        sizes = np.array([s.size for s in rec.slots], np.float64)
+        dense = np.array([not s.sparse for s in rec.slots])
+        stats = _group_stats(rows.astype(np.float64), self._slot_columns, self._membership, sizes, dense)
+        for quantity, (value, mask) in stats.items():
+            out[:, self._targets[quantity]] = value
+            present[:, self._targets[quantity]] = mask
+        return out, present
+
+    def _note_events(self, first_step: int, rows: np.ndarray) -> None:
+        rec = self.rec
+        slots = rec.slots
+        if "loss" not in rec.nonfinite:
+            bad = (rows[:, 2] > 0) & ~np.isfinite(rows[:, 0])
+            if bad.any():
+                at = int(np.argmax(bad))
+                rec.nonfinite["loss"] = NonfiniteEvent(step=first_step + at, loss=_float(rows[at, 0]))
+        for kind, name in (("gradient", "grad_sq"), ("weight", "weight_sq")):
+            if kind in rec.nonfinite:
+                continue
+            counts = (~np.isfinite(rows[:, [column(i, name) for i in range(len(slots))]])).astype(np.int64)
+            bad_rows = (counts > 0).any(axis=1)
+            if not bad_rows.any():
+                continue
+            at = int(np.argmax(bad_rows))
+            which = np.flatnonzero(counts[at] > 0)
+            layers = []
+            for i in which:
+                if slots[i].layer and slots[i].layer not in layers:
+                    layers.append(slots[i].layer)
+            order = {name: k for k, name in enumerate(rec.layers)}
+            layers.sort(key=lambda name: order.get(name, len(order)))
+            rec.nonfinite[kind] = NonfiniteEvent(
+                step=first_step + at, layers=layers, variables=[slots[i].path for i in which],
+                count=int(counts[at].sum()), loss=_float(rows[at, 0]) if rows[at, 2] > 0 else None)
+
+    # -- callback hooks ---------------------------------------------------------------------
+    def on_epoch_end(self, epoch: int) -> None:
+        self.read()
+        rec = self.rec
+        rec.epoch_ends.append(rec.steps)
+        if len(rec.epoch_ends) > MAX_EPOCH_MARKS:
+            rec.epoch_ends[:] = rec.epoch_ends[:1] + rec.epoch_ends[2::2]
+        self._measure_activations(epoch)
+        self.emit("epoch", self.payload(epoch))
+        self._last_emit = time.monotonic()
+
+    def on_train_begin(self) -> None:
+        self._measure_activations(None)
+
+    def maybe_read(self, pending_steps: int) -> None:
+        """Read when ``interval`` steps are waiting, or for a live update every few seconds."""
+        live = bool(self.live_seconds) and time.monotonic() - self._last_emit >= self.live_seconds
+        if pending_steps < self.interval and not live:
+            return
+        self.read()
+        self.callback.pending = 0
+        if live:
+            self._last_emit = time.monotonic()
+            self.emit("progress", self.payload(self._epoch))
+
+    def _measure_activations(self, epoch: int | None) -> None:
+        if self.probe is None:
+            return
+        try:
+            snapshot = self.probe.measure(self.rec.steps, epoch)
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"activations could not be probed ({_short(error)})")
+            self.probe = None
+            return
+        shots = self.rec.activations
+        shots.append(snapshot)
+        if len(shots) > MAX_SNAPSHOTS:
+            shots[:] = shots[:1] + shots[2:-1:2] + shots[-1:]
+
+    def payload(self, epoch: int | None) -> dict[str, Any]:
+        rec = self.rec
+        last = rec.history.last
+        index = rec.history.index
+        return jsonable({
+            "fit": self.evidence.index,
+            "epoch": epoch,
+            "step": rec.steps,
+            "loss": _finite(last[index["loss"]]),  # None when NaN/Inf (see "nonfinite") or unknown
+            "grad_norm": _finite(last[index["grad_norm"]]),
+            "update_ratio": _finite(last[index["update_ratio"]]),
+            "nonfinite": sorted(rec.nonfinite),
+        })
+
+
+class _HostCallback(keras.callbacks.Callback):
+    """Internal: counts steps on the host and triggers reads; touches no logs."""
+
+    def __init__(self, session: _RecorderSession) -> None:
+        super().__init__()
+        self.session = session
+        self.pending = 0
+        self.steps_per_call = 1
+
+    def on_train_begin(self, logs=None):
+        self.steps_per_call = max(1, int(getattr(self.session.model, "steps_per_execution", 1) or 1))
+        self.session.on_train_begin()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.session._epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.pending:
+            self.session.maybe_read(self.pending)
+        self.pending += self.steps_per_call
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.pending = 0
+        self.session.on_epoch_end(epoch)
+
+    def on_train_end(self, logs=None):
+        self.session.read()
+
+
+def _group_stats(rows: np.ndarray, cols: dict[str, np.ndarray], membership: np.ndarray, sizes: np.ndarray,
+                 dense: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per-group statistics for a block of rows: each value is (steps, groups), with a mask of
+    where the group was measured. ``membership`` is (slots, groups) of 0/1."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # NaN/Inf are data here
+        grad_sq = rows[:, cols["grad_sq"]]
+        has_grad = grad_sq != ABSENT  # NaN compares unequal: a NaN gradient is present
+        grad_bad = has_grad & ~np.isfinite(grad_sq)
+        any_grad = (has_grad.astype(np.float64) @ membership) > 0
+        bad_grads = grad_bad.astype(np.float64) @ membership
+        grad_norm = np.sqrt(np.where(has_grad & ~grad_bad, grad_sq, 0.0) @ membership)
+        grad_norm = np.where(bad_grads > 0, np.nan, grad_norm)
+        grad_max = np.where(has_grad, rows[:, cols["grad_max"]], -np.inf)
+        grad_max = np.where(membership[np.newaxis] > 0, grad_max[:, :, np.newaxis], -np.inf).max(axis=1)
+        grad_max = np.where(bad_grads > 0, np.nan, grad_max)
+        zeros = rows[:, cols["grad_zeros"]]
+        counted = has_grad & (zeros != ABSENT) & dense[np.newaxis, :]
+        zero_size = (counted * sizes[np.newaxis, :]) @ membership
+        zero_fraction = (np.where(counted, zeros, 0.0) @ membership) / np.where(zero_size > 0, zero_size, 1.0)
+        weight_sq = rows[:, cols["weight_sq"]]
+        has_weight = weight_sq != ABSENT
+        weight_bad = has_weight & ~np.isfinite(weight_sq)
+        any_weight = (has_weight.astype(np.float64) @ membership) > 0
+        bad_weights = weight_bad.astype(np.float64) @ membership
+        weight_norm = np.sqrt(np.where(has_weight & ~weight_bad, weight_sq, 0.0) @ membership)
+        update_sq = np.where(has_weight & ~weight_bad, rows[:, cols["update_sq"]], 0.0)
+        update = np.sqrt(np.where(np.isfinite(update_sq), update_sq, 0.0) @ membership)
+        ratio = np.where(bad_weights > 0, np.nan, update / np.where(weight_norm > 0, weight_norm, 1.0))
+        weight_norm = np.where(bad_weights > 0, np.nan, weight_norm)
+    return {
+        "grad_norm": (grad_norm, any_grad),
+        "grad_max": (grad_max, any_grad),
+        "update_ratio": (ratio, any_weight & ((weight_norm > 0) | (bad_weights > 0))),
+        "zero_fraction": (zero_fraction, zero_size > 0),
+        "weight_norm": (weight_norm, any_weight),
+        "nonfinite_grads": (bad_grads, any_grad),
+        "nonfinite_weights": (bad_weights, any_weight),
+    }
+
+
+def _describe_optimizer(optimizer: Any) -> dict[str, Any]:
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    try:
+        learning_rate = float(f"{float(np.asarray(keras.ops.convert_to_numpy(inner.learning_rate))):.7g}")
+    except Exception:  # noqa: BLE001 - a schedule or a custom optimizer
+        learning_rate = None
+    return {
+        "class": type(inner).__name__,
+        "learning_rate": learning_rate,
+        "clipnorm": getattr(inner, "clipnorm", None),
+        "global_clipnorm": getattr(inner, "global_clipnorm", None),
+        "clipvalue": getattr(inner, "clipvalue", None),
+        "loss_scale": keras_adapter.is_loss_scale_optimizer(optimizer),
+    }
+
+
+def _short(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _finite(value: Any) -> float | None:
+    number = _float(value)
+    return number if number is not None and np.isfinite(number) else None
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON: NaN/Inf become the strings ``"nan"``, ``"inf"``, ``"-inf"``."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return number if np.isfinite(number) else str(number)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

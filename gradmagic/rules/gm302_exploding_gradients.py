@@ -1,31 +1,142 @@
 """GM302 exploding-gradients: gradient norms grow out of bounds.
 
 ## What it does
-TODO
+Measures the gradient norm of every layer at every step, inside the compiled train step,
+and fires when the first layer's gradient is more than 70 times the last layer's
+(AUTOTRAINER's threshold) over the first steps, or when the gradient norm grows a
+thousandfold over its level in the first steps.
 
 ## Why is this bad?
-TODO
+Each update is proportional to the gradient: a growing gradient makes ever larger steps,
+the loss jumps around or climbs, and soon overflows to Inf/NaN (GM301).
 
 ## Example
-TODO
+```python
+model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.15, momentum=0.9), loss="mse")
+```
 
 ## Use instead
-TODO
+Clip the gradient (`clipnorm=1.0` on the optimizer), lower the learning rate, and for deep
+or recurrent models use a careful initialiser and normalisation layers.
 
 ## Fix safety
-TODO
+`review`: clipping changes the optimisation path of every step whose gradient is large;
+a lower learning rate trains more slowly.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.report.model import Finding
+import numpy as np
+
+from gradmagic.fixes import make_fix
+from gradmagic.report.model import Finding, Fix
+from gradmagic.rules import _dynamics as dyn
+from gradmagic.rules._shared import layer_line
 from gradmagic.rules.base import Rule, RuleContext
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
-    return []
+    rec = dyn.recording_of(ctx)
+    if rec is None:
+        return []
+    found = _depth(ctx, rec) or _growth(ctx, rec)
+    return [found] if found else []
+
+
+def _depth(ctx: RuleContext, rec) -> Finding | None:
+    kernels = dyn.kernel_layers(rec)
+    if len(kernels) < 2:
+        return None
+    first, last = rec.series("grad_norm", kernels[0]), rec.series("grad_norm", kernels[-1])
+    if len(first["mean"]) != len(last["mean"]) or not len(first["mean"]):
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = first["mean"] / last["mean"]
+    window = dyn.finite(dyn.early(first["steps"], ratios))
+    if not window.size or np.median(window) <= dyn.EXPLODE_RATIO:
+        return None
+    ratio = float(np.median(window))
+    step = dyn.first_step_where(first["steps"], ratios > dyn.EXPLODE_RATIO)
+    layer = kernels[0]
+    return RULE.finding(
+        f"the gradient of the first layer `{layer}` is {dyn.num(ratio)} times that of the last layer "
+        f"`{kernels[-1]}`",
+        line=layer_line(ctx.fit, layer) or ctx.fit.line,
+        layer=layer,
+        step=step,
+        evidence={"kind": "depth", "first_layer": layer, "last_layer": kernels[-1], "ratio": ratio,
+                  "threshold": dyn.EXPLODE_RATIO,
+                  "first_norm": float(np.median(dyn.finite(dyn.early(first["steps"], first["mean"])))),
+                  "last_norm": float(np.median(dyn.finite(dyn.early(last["steps"], last["mean"]))))},
+        notes=["expected a first/last gradient-norm ratio below 70 (AUTOTRAINER)"],
+        help="clip the gradient with `clipnorm=1.0`, and use a Glorot/He initialiser",
+        fixes=_fixes(ctx, rec),
+    )
+
+
+def _growth(ctx: RuleContext, rec) -> Finding | None:
+    data = rec.series("grad_norm")
+    steps, high, mean = data["steps"], data["max"], data["mean"]
+    if len(steps) < 4:
+        return None
+    base_window = dyn.finite(mean[: max(3, len(mean) // 10)])
+    if not base_window.size:
+        return None
+    base = float(np.median(base_window))
+    overflowed = data["nonfinite"] > 0
+    peak = float(np.nanmax(high)) if np.isfinite(high).any() else base
+    growth = peak / base if base > 0 else 0.0
+    if growth < dyn.EXPLODE_GROWTH:
+        return None
+    step = dyn.first_step_where(steps, (high >= 10 * base) | overflowed)
+    layer, layer_growth = _fastest_layer(rec)
+    at = int(np.flatnonzero(high == peak)[0])
+    return RULE.finding(
+        f"the gradient norm grew {dyn.num(growth)}x, from {dyn.num(base)} in the first steps to "
+        f"{dyn.num(peak)} at step {int(steps[at])}",
+        line=dyn.optimizer_line(ctx) or layer_line(ctx.fit, layer) or ctx.fit.line,
+        layer=layer,
+        step=step,
+        evidence={"kind": "growth", "initial_norm": base, "peak_norm": peak, "peak_step": int(steps[at]),
+                  "growth": growth, "threshold": dyn.EXPLODE_GROWTH, "layer_growth": layer_growth,
+                  "overflowed": bool(overflowed.any()), "learning_rate": rec.optimizer.get("learning_rate"),
+                  "clipnorm": rec.optimizer.get("clipnorm")},
+        notes=[f"the gradient norm passed 10x its initial level at step {step}"]
+        + (["then it overflowed to NaN/Inf"] if overflowed.any() else []),
+        help="clip the gradient with `clipnorm=1.0` on the optimizer, or lower the learning rate",
+        fixes=_fixes(ctx, rec),
+    )
+
+
+def _fastest_layer(rec) -> tuple[str | None, float | None]:
+    best, best_growth = None, 0.0
+    for layer in dyn.kernel_layers(rec):
+        data = rec.series("grad_norm", layer)
+        base = dyn.finite(data["mean"][: max(3, len(data["mean"]) // 10)])
+        high = dyn.finite(data["max"])
+        if not base.size or not high.size or np.median(base) <= 0:
+            continue
+        growth = float(high.max() / np.median(base))
+        if growth > best_growth:
+            best, best_growth = layer, growth
+    return best, (best_growth or None)
+
+
+def _fixes(ctx: RuleContext, rec) -> list[Fix]:
+    source = ctx.source.text
+    fixes: list[Fix | None] = []
+    if not rec.optimizer.get("clipnorm") and not rec.optimizer.get("global_clipnorm"):
+        fixes.append(make_fix("clipnorm", "clip each gradient to norm 1 (`clipnorm=1.0`)", "review", source,
+                              dyn.edit_optimizer(ctx, clipnorm="1.0"),
+                              "no single step can be larger than the learning rate"))
+    rate = dyn.suggested_rate(rec, dyn.median_update_ratio(rec), lower=True)
+    if rate is not None:
+        fixes.append(make_fix("lower-learning-rate", f"lower the learning rate to {dyn.rate_code(rate)}", "review",
+                              source, dyn.edit_optimizer(ctx, learning_rate=dyn.rate_code(rate)),
+                              "the measured updates were far larger than ~1e-3 of the weights"))
+    return [fix for fix in fixes if fix is not None]
 
 
 RULE = Rule(code="GM302", name="exploding-gradients", severity="warning", detect=detect, doc=__doc__)

@@ -1,31 +1,119 @@
 """GM304 dead-units: most units of a ReLU-family layer output zero for every sample.
 
 ## What it does
-TODO
+At the start of training and after every epoch, runs the layers on the batch gradmagic
+sampled (in inference mode, without touching the training data stream) and counts, per
+ReLU/ReLU6 layer, the units whose output is 0 for every sample. Fires when at least 70 %
+of a hidden layer's units are dead (DeepDiagnosis' threshold); the step where it started is
+the first at which 70 % of the layer's gradients were exactly zero (AUTOTRAINER's dying
+ReLU).
 
 ## Why is this bad?
-TODO
+A dead ReLU unit has zero gradient for every input, so it never comes back: the layer is
+narrower than written, or passes nothing at all, and everything before it stops learning.
 
 ## Example
-TODO
+```python
+keras.layers.Dense(32, activation="relu", bias_initializer=keras.initializers.Constant(-5.0))
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=1.0), ...)   # kills units too
+```
 
 ## Use instead
-TODO
+A leaky activation (`"leaky_relu"`, `"elu"`), a sane learning rate, a He initialiser and
+zero biases, or `BatchNormalization` before the activation.
 
 ## Fix safety
-TODO
+`review`: another activation or learning rate changes the model and how it trains.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.report.model import Finding
+from gradmagic.fixes import make_fix
+from gradmagic.report.model import Finding, Fix
+from gradmagic.rules import _dynamics as dyn
+from gradmagic.rules._shared import layer_line
 from gradmagic.rules.base import Rule, RuleContext
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
-    return []
+    rec = dyn.recording_of(ctx)
+    if rec is None or not rec.activations:
+        return
+    last = rec.activations[-1]
+    for item in last.layers:
+        if item.dead_fraction is None or item.is_output or item.dead_fraction < dyn.DEAD_FRACTION:
+            continue
+        yield _finding(ctx, rec, item)
+
+
+def _finding(ctx: RuleContext, rec, item) -> Finding:
+    name = item.layer
+    last = rec.activations[-1]
+    first = rec.activations[0].layer(name)
+    probe_step = next((shot.step for shot in rec.activations
+                       if (found := shot.layer(name)) and (found.dead_fraction or 0) >= dyn.DEAD_FRACTION), last_step(rec))
+    zero = rec.series("zero_fraction", name) if rec.history.has(f"zero_fraction/{name}") else None
+    step = dyn.first_step_where(zero["steps"], zero["mean"] >= dyn.DYING_ZERO_GRADIENTS) if zero is not None else None
+    if step is None:
+        step = max(1, probe_step)
+    zero_now = float(dyn.finite(zero["mean"])[-1]) if zero is not None and dyn.finite(zero["mean"]).size else None
+    ratio = dyn.median_update_ratio(rec)
+    evidence = {
+        "dead_units": item.dead_units, "units": item.units, "dead_fraction": item.dead_fraction,
+        "initial_dead_fraction": first.dead_fraction if first else None, "probe_step": last.step,
+        "zero_gradient_fraction": zero_now, "threshold": dyn.DEAD_FRACTION, "update_ratio": ratio,
+        "first_dead_probe_step": probe_step,
+    }
+    notes = [f"measured on the sampled batch at step {last.step}; "
+             f"expected fewer than {int(dyn.DEAD_FRACTION * 100)} % dead units (DeepDiagnosis)"]
+    if first is not None and first.dead_fraction is not None:
+        notes.append(f"{int(round(first.dead_fraction * 100))} % were dead before the first step")
+    if zero_now is not None:
+        notes.append(f"{int(round(zero_now * 100))} % of the kernel's gradient entries are exactly 0")
+    high_rate = ratio is not None and ratio >= dyn.HIGH_UPDATE_RATIO
+    return RULE.finding(
+        f"{item.dead_units} of {item.units} units of `{name}` ({int(round(item.dead_fraction * 100))} %) output 0 "
+        "for every sample: they are dead and cannot learn",
+        line=layer_line(ctx.fit, name) or ctx.fit.line,
+        layer=name,
+        step=step,
+        evidence=evidence,
+        notes=notes,
+        help="lower the learning rate" if high_rate else
+        'use `activation="leaky_relu"` (or add BatchNormalization before the ReLU)',
+        fixes=_fixes(ctx, rec, name, ratio, high_rate),
+    )
+
+
+def last_step(rec) -> int:
+    return rec.activations[-1].step if rec.activations else rec.steps
+
+
+def _fixes(ctx: RuleContext, rec, name: str, ratio, high_rate: bool) -> list[Fix]:
+    source = ctx.source.text
+    layer = ctx.fit.model_info.layer(name)
+    fixes: list[Fix | None] = []
+    if high_rate:
+        rate = dyn.suggested_rate(rec, ratio, lower=True)
+        if rate is not None:
+            fixes.append(make_fix("lower-learning-rate", f"lower the learning rate to {dyn.rate_code(rate)}", "review",
+                                  source, dyn.edit_optimizer(ctx, learning_rate=dyn.rate_code(rate)),
+                                  f"updates were {dyn.num(ratio)} of the weights per step; large steps push "
+                                  "ReLU units into the region where they never fire again"))
+    dead = [found for dead_name in dyn.dead_layers(rec) if (found := ctx.fit.model_info.layer(dead_name))]
+    if layer is not None and layer not in dead:
+        dead.append(layer)
+    names = ", ".join(f"`{item.name}`" for item in dead)
+    fixes.append(make_fix("leaky-relu", f'use `activation="leaky_relu"` in {names}', "review", source,
+                          dyn.edit_lines(source, dead, lambda text, item: _leaky(ctx, item, text)),
+                          "a leaky ReLU keeps a small gradient for negative inputs, so units can recover"))
+    return [fix for fix in fixes if fix is not None]
+
+
+def _leaky(ctx: RuleContext, layer, text: str) -> str | None:
+    return dyn.swap_activation(ctx, layer, "leaky_relu", text)
 
 
 RULE = Rule(code="GM304", name="dead-units", severity="warning", detect=detect, doc=__doc__)

@@ -1,31 +1,85 @@
 """GM306 zero-gradients: gradients exist but are exactly zero for all or most weights.
 
 ## What it does
-TODO
+Counts, at every step inside the compiled train step, the entries of each kernel's gradient
+that are exactly 0. Fires when at least 90 % of all of them are 0 over the run and no dead
+ReLU layer (GM304) explains it; names the layers whose kernel gradient is entirely 0.
 
 ## Why is this bad?
-TODO
+The gradient is connected (so Keras says nothing) but carries no signal: the weights behind
+it never change. The classic cause is initialising weights to zeros: every unit computes the
+same thing, and with `tanh`/`sigmoid` hidden layers nothing flows back at all.
 
 ## Example
-TODO
+```python
+keras.layers.Dense(16, activation="tanh", kernel_initializer="zeros")
+keras.layers.Dense(1, activation="sigmoid", kernel_initializer="zeros")
+```
 
 ## Use instead
-TODO
+The default Glorot initialiser (or He for ReLU layers); keep `"zeros"` for biases.
 
 ## Fix safety
-TODO
+`review`: a random initialiser changes the starting point of training.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.report.model import Finding
+import numpy as np
+
+from gradmagic.fixes import make_fix
+from gradmagic.report.model import Finding, Fix
+from gradmagic.rules import _dynamics as dyn
+from gradmagic.rules._shared import layer_line
 from gradmagic.rules.base import Rule, RuleContext
+
+ALL_ZERO = 0.99
+ZERO_INITIALISERS = ("zeros", "Zeros", "Constant(0", "constant(0", "Constant(value=0")
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
-    return []
+    rec = dyn.recording_of(ctx)
+    if rec is None or dyn.dead_layers(rec) or rec.nonfinite:
+        return []
+    data = rec.series("zero_fraction")
+    overall = dyn.median(data["mean"])
+    if overall is None or overall < dyn.ZERO_GRADIENTS:
+        return []
+    fractions = {layer: dyn.median(rec.series("zero_fraction", layer)["mean"]) for layer in rec.layers}
+    silent = [layer for layer, value in fractions.items() if value is not None and value >= ALL_ZERO]
+    layer = silent[0] if silent else None
+    step = dyn.first_step_where(data["steps"], data["mean"] >= dyn.ZERO_GRADIENTS)
+    listed = ", ".join(f"`{name}`" for name in silent) or "every layer"
+    return [RULE.finding(
+        f"{int(np.floor(overall * 100))} % of the kernel gradient entries are exactly 0 at every step: {listed} "
+        "never change",
+        line=layer_line(ctx.fit, layer) or ctx.fit.line,
+        layer=layer,
+        step=step,
+        evidence={"zero_fraction": overall, "threshold": dyn.ZERO_GRADIENTS, "silent_layers": silent,
+                  "layer_zero_fractions": fractions, "steps": rec.steps},
+        notes=["the gradients are connected (Keras does not warn) but carry no signal",
+               "layers' share of exactly-0 gradient entries: "
+               + ", ".join(f"{name} {dyn.num(value)}" for name, value in fractions.items())],
+        help="initialise the weights randomly: remove `kernel_initializer=\"zeros\"` (Glorot/He are the defaults)",
+        fixes=_fixes(ctx, silent),
+    )]
+
+
+def _fixes(ctx: RuleContext, silent: list[str]) -> list[Fix]:
+    source = ctx.source.text
+    zero_init = [layer for layer in ctx.fit.model_info.layers if layer.line is not None
+                 and dyn.layer_has_keyword(source, layer, "kernel_initializer", ZERO_INITIALISERS)]
+    if not zero_init:
+        return []
+    patched = dyn.edit_lines(source, zero_init, lambda text, layer: dyn.set_layer_keyword(
+        ctx, layer, "kernel_initializer", dyn.initializer_for(layer.activation), text))
+    names = ", ".join(f"`{layer.name}`" for layer in zero_init)
+    fix = make_fix("initializer", f"initialise the kernels of {names} randomly (Glorot/He)", "review", source,
+                   patched, "random weights break the symmetry, so each unit gets its own gradient")
+    return [fix] if fix else []
 
 
 RULE = Rule(code="GM306", name="zero-gradients", severity="warning", detect=detect, doc=__doc__)

@@ -1,31 +1,91 @@
-"""GM307 learning-rate-high: updates are large against the weights (update/weight ratio far above ~1e-3) or the loss diverges.
+"""GM307 learning-rate-high: updates are large against the weights, or the loss diverges.
 
 ## What it does
-TODO
+Measures, at every step inside the compiled train step, the norm of each update against
+the norm of the weights it changes. Healthy training moves the weights by about 1e-3 of
+their size per step. Fires when the median ratio over the run is 0.1 or more while the loss
+does not go down, or when the loss diverges (ends 3x above, or peaks 10x above, where it
+started) with updates of 1 % of the weights or more.
 
 ## Why is this bad?
-TODO
+Each step overshoots: the loss jumps around or climbs, ReLU units die (GM304), and the loss
+may overflow to NaN (GM301).
 
 ## Example
-TODO
+```python
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=2.0), ...)
+```
 
 ## Use instead
-TODO
+A learning rate that moves the weights by about 1e-3 of their size per step (Adam's default
+`1e-3` is a good start); a schedule or warm-up for large models.
 
 ## Fix safety
-TODO
+`review`: the suggested learning rate comes from the measured updates; training with it is
+slower per step, and may need more epochs.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.report.model import Finding
+from gradmagic.fixes import make_fix
+from gradmagic.report.model import Finding, Fix
+from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules.base import Rule, RuleContext
+
+DIVERGING_RATIO = 1e-2
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
-    return []
+    rec = dyn.recording_of(ctx)
+    if rec is None:
+        return []
+    ratio = dyn.median_update_ratio(rec)
+    zero = dyn.median(rec.series("zero_fraction")["mean"])
+    if ratio is None or (zero is not None and zero >= dyn.ZERO_GRADIENTS and not dyn.dead_layers(rec)):
+        return []  # weights that start at 0 make any update look large (GM306)
+    trend = dyn.loss_trend(rec)
+    diverged = dyn.loss_diverged(rec)
+    not_improving = trend is not None and trend.end >= trend.initial
+    large = ratio >= dyn.HIGH_UPDATE_RATIO and (not_improving or diverged)
+    if not (large or (diverged and ratio >= DIVERGING_RATIO)):
+        return []
+    data = rec.series("update_ratio")
+    step = dyn.first_step_where(data["steps"], data["mean"] >= dyn.HIGH_UPDATE_RATIO) or 1
+    rate = dyn.suggested_rate(rec, ratio, lower=True)
+    learning_rate = rec.optimizer.get("learning_rate")
+    per_layer = {layer: dyn.median(rec.series("update_ratio", layer)["mean"]) for layer in rec.layers}
+    evidence = {
+        "update_ratio": ratio, "healthy_ratio": dyn.HEALTHY_UPDATE_RATIO, "threshold": dyn.HIGH_UPDATE_RATIO,
+        "learning_rate": learning_rate, "optimizer": rec.optimizer.get("class"), "suggested_learning_rate": rate,
+        "loss_initial": trend.initial if trend else None, "loss_start": trend.start if trend else None, "loss_end": trend.end if trend else None,
+        "loss_highest": trend.highest if trend else None, "diverged": diverged, "layer_update_ratios": per_layer,
+    }
+    how = "the loss diverged" if diverged else "the loss did not go down"
+    if trend is not None:
+        how += f" ({dyn.num(trend.initial)} at first, {dyn.num(trend.highest)} at worst, {dyn.num(trend.end)} at the end)"
+    return [RULE.finding(
+        f"the learning rate {dyn.num(learning_rate)} is too high: each step changes the weights by "
+        f"{dyn.num(ratio)} of their size (healthy: about 1e-3), and {how}",
+        line=dyn.optimizer_line(ctx) or ctx.fit.line,
+        step=step,
+        evidence=evidence,
+        notes=["update/weight ratio per layer (median): "
+               + ", ".join(f"{name} {dyn.num(value)}" for name, value in per_layer.items())],
+        help=f"lower the learning rate to about {dyn.rate_code(rate)}" if rate else "lower the learning rate",
+        fixes=_fixes(ctx, rate),
+    )]
+
+
+def _fixes(ctx: RuleContext, rate: float | None) -> list[Fix]:
+    if rate is None:
+        return []
+    source = ctx.source.text
+    fix = make_fix("lower-learning-rate", f"lower the learning rate to {dyn.rate_code(rate)}", "review", source,
+                   dyn.edit_optimizer(ctx, learning_rate=dyn.rate_code(rate)),
+                   "brings the measured update/weight ratio near 1e-3")
+    return [fix] if fix else []
 
 
 RULE = Rule(code="GM307", name="learning-rate-high", severity="warning", detect=detect, doc=__doc__)

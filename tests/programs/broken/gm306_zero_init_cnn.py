@@ -1,0 +1,15 @@
+import numpy as np
+import keras
+
+keras.utils.set_random_seed(0)
+x = np.random.rand(64, 8, 8, 1).astype("float32")
+y = (x.mean(axis=(1, 2, 3)) > 0.5).astype("float32")
+
+model = keras.Sequential([
+    keras.Input((8, 8, 1)),
+    keras.layers.Conv2D(4, 3, activation="tanh", kernel_initializer="zeros"),
+    keras.layers.Flatten(),
+    keras.layers.Dense(1, activation="sigmoid", kernel_initializer="zeros"),
+])
+model.compile(optimizer="adam", loss="binary_crossentropy")
+model.fit(x, y, epochs=2, batch_size=16, verbose=0)
