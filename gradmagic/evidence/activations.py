@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import keras
+import tensorflow as tf
 import numpy as np
 
 from gradmagic.evidence.batches import as_tensors
@@ -55,10 +56,12 @@ class ActivationSnapshot:
 class ActivationProbe:
     """Evaluates chosen layer outputs for a fixed batch; build with :meth:`create`."""
 
-    def __init__(self, function: Any, layers: list[tuple[str, str | None, bool]], x: Any) -> None:
+    def __init__(self, function: Any, layers: list[tuple[str, str | None, bool]], x: Any,
+                 state: list | None = None) -> None:
         self.function = function
         self.layers = layers
         self.x = x
+        self.state = state or []
 
     @classmethod
     def create(cls, model: keras.Model, info: ModelInfo, x: Any) -> tuple[ActivationProbe | None, str | None]:
@@ -94,16 +97,23 @@ class ActivationProbe:
             tensors.append(tensor)
         if not tensors:
             return None, "no layer output could be probed"
-        function = keras.Function(inputs, tensors)
+        # Traced once and run as a graph: the user's layers run no Python per measurement, and
+        # random layers' seed states are restored after each run (see ``measure``).
+        function = tf.function(keras.Function(inputs, tensors))
         sample = as_tensors(x)
         if isinstance(sample, dict):
             sample = [sample[tensor.name] for tensor in inputs]
         elif not isinstance(sample, (list, tuple)):
             sample = [sample]
-        return cls(function, chosen, list(sample)), None
+        return cls(function, chosen, list(sample), list(model.non_trainable_variables)), None
 
     def measure(self, step: int, epoch: int | None) -> ActivationSnapshot:
-        values = self.function(self.x)
+        saved = [np.array(variable.numpy(), copy=True) for variable in self.state]
+        try:
+            values = self.function(self.x)
+        finally:
+            for variable, value in zip(self.state, saved):
+                variable.assign(value)
         snapshot = ActivationSnapshot(step=step, epoch=epoch)
         for (name, activation, is_output), value in zip(self.layers, values):
             snapshot.layers.append(_describe(name, activation, is_output, np.asarray(value, np.float64)))

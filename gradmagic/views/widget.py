@@ -163,9 +163,13 @@ def training_payload(history: dict[str, Any] | None, findings: list[Finding] | N
         history = history["fits"][-1]
     series = history.get("series")
     if isinstance(series, dict):
+        shared_steps = history.get("bucket_steps")
+
         def line(name: str) -> dict[str, list] | None:
             data = series.get(name)
-            return _line(data.get("steps"), data.get("mean")) if isinstance(data, dict) else None
+            if not isinstance(data, dict):
+                return None
+            return _line(data.get("steps") or shared_steps, data.get("mean"))
 
         payload["loss"] = line("loss")
         payload["total"] = line("grad_norm")

@@ -55,5 +55,5 @@ def test_training_payload_marks_findings_by_step_and_survives_missing_history():
     finished.findings[0].step = 2
     payload = training_payload(None, finished.findings)
     assert payload == {"loss": None, "total": None, "layers": {}, "epoch_ends": [],
-                       "markers": [{"step": 2, "code": "GM001", "severity": "error"}]}
+                       "markers": [{"step": 2, "code": "GM003", "severity": "error"}]}
     assert training_payload({"fits": []})["loss"] is None
