@@ -278,3 +278,28 @@ def test_no_train_says_why_a_script_using_the_history_stops(tmp_path, capsys):
     assert cli.main(["check", str(script), "--no-train"]) == 0
     assert ("gradmagic: the script stopped at line 11 with `AttributeError: 'NoneType' object has no attribute "
             "'history'` (with `--no-train`, `fit` returns None)") in capsys.readouterr().out
+
+
+def test_a_check_inside_a_checked_script_reports_to_both(tmp_path):
+    from gradmagic.capture.run import run_source
+
+    script = tmp_path / "nested.py"
+    source = '''import numpy as np, tensorflow as tf, keras
+import gradmagic
+keras.utils.set_random_seed(0)
+x = np.random.rand(32, 3).astype("float32")
+y = np.random.randint(0, 2, size=(32,))
+def loss(y_true, y_pred):
+    return tf.reduce_mean(tf.cast(tf.argmax(y_pred, axis=-1), tf.float32))
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+model.compile(optimizer="adam", loss=loss)
+with gradmagic.check() as inner:
+    model.fit(x, y, epochs=1, verbose=0)
+print(sorted(inner.codes()))
+'''
+    script.write_text(source)
+    run = run_source(source, str(script))
+    assert run.error is None
+    assert [f.line for f in run.report.fits] == [11]
+    assert {"GM001", "GM003"} <= set(run.report.codes())
+    assert run.namespace["inner"].codes() == run.report.codes()

@@ -30,6 +30,7 @@ from gradmagic.rules.registry import run_rules
 
 PATCHED_METHODS = ("fit", "train_on_batch")
 _active = threading.local()
+_open_sessions: list[CheckSession] = []  # outermost first; a nested check reports to the outer ones too
 
 
 class CheckSession:
@@ -60,9 +61,12 @@ class CheckSession:
             setattr(keras.Model, name, self._instrumented(name, getattr(keras.Model, name)))
         self._saved["layer_init"] = keras.Layer.__dict__["__init__"]
         keras.Layer.__init__ = self._recording_layer_init(self._saved["layer_init"])
+        _open_sessions.append(self)
         return self.report
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        if self in _open_sessions:
+            _open_sessions.remove(self)
         self.restore()
         self.report.duration_s = round(time.perf_counter() - self._started, 3)
         return False
@@ -233,6 +237,16 @@ class CheckSession:
         except Exception as error:  # noqa: BLE001
             self._notice(f"the gradient-flow graph could not be built ({type(error).__name__}: {error})")
         self._emit("fit_end", evidence)
+        self._share_with_outer_sessions()
+
+    def _share_with_outer_sessions(self) -> None:
+        """A ``check()`` inside a checked script: the enclosing check of the same file sees its fits."""
+        for outer in _open_sessions:
+            if outer is self or outer.source.filename != self.source.filename:
+                continue
+            outer.report.fits.append(self.report.fits[-1])
+            for finding in self.report.findings:
+                outer.report.add(finding)
 
     def _keep_history(self, evidence: FitEvidence) -> None:
         """The recorder's bounded history goes into ``report.history["fits"]``; its notices too."""
