@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +90,20 @@ class ModelInfo:
 
     def layer(self, name: str | None) -> LayerInfo | None:
         return next((layer for layer in self.layers if layer.name == name), None)
+
+    def layer_for_scope(self, scope: str) -> str | None:
+        """The layer an op's name scope belongs to (``seq/dense_1_1/MatMul`` -> ``dense_1``).
+
+        Tracing adds ``_N`` suffixes to name scopes, so each part is also tried without one.
+        """
+        names = {layer.name for layer in self.layers}
+        for part in reversed(scope.split("/")):
+            if part in names:
+                return part
+            trimmed = re.sub(r"_\d+$", "", part)
+            if trimmed in names:
+                return trimmed
+        return None
 
     def variable(self, path: str) -> VariableInfo | None:
         return next((v for v in self.variables if v.path == path), None)

@@ -96,16 +96,6 @@ def _state(layer: LayerInfo, entry: dict[str, Any] | None) -> str:
     return "unknown" if "unknown" in states else "connected"
 
 
-def _scope_layer(scope: str, names: set[str]) -> str | None:
-    """The layer an op's name scope belongs to (``seq/dense_1_1/MatMul`` -> ``dense_1``)."""
-    for part in reversed(scope.split("/")):
-        if part in names:
-            return part
-        trimmed = re.sub(r"_\d+$", "", part)
-        if trimmed in names:
-            return trimmed
-    return None
-
 
 class _Structure:
     """Leaf layers, nesting groups and edges between leaves (nested models opened up)."""
@@ -285,7 +275,8 @@ def build_flow_graph(fit: FitEvidence, findings: list[Finding] | None = None) ->
     cuts = []
     names = set(leaves)
     for cut in probe.cuts if probe else []:
-        layer = _scope_layer(cut.layer_scope, names)
+        layer = info.layer_for_scope(cut.layer_scope)
+        layer = layer if layer in names else None
         cut_data = {"op": cut.op_type, "op_name": cut.op_name, "line": cut.line, "reason": cut.reason,
                     "layer": layer}
         cuts.append(cut_data)

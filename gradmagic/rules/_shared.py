@@ -26,14 +26,7 @@ def op_spelling(op_type: str) -> str:
 
 def layer_for_scope(fit: FitEvidence, scope: str) -> str | None:
     """The model layer an op's name scope belongs to (``seq/dense_1_1/MatMul`` -> ``dense_1``)."""
-    names = {layer.name for layer in fit.model_info.layers}
-    for part in reversed(scope.split("/")):
-        if part in names:
-            return part
-        trimmed = re.sub(r"_\d+$", "", part)
-        if trimmed in names:
-            return trimmed
-    return None
+    return fit.model_info.layer_for_scope(scope)
 
 
 def layers_of(fit: FitEvidence, paths: list[str]) -> list[str]:
@@ -76,25 +69,9 @@ def target_kind(y: Any, units: int | None) -> str:
 
 
 def suggested_loss(fit: FitEvidence) -> str:
-    """A built-in loss string that fits the output activation and the targets."""
+    """A built-in loss (as code) that fits the model's output activation and the targets."""
     head = output_layer(fit)
-    activation = head.activation if head else None
-    units = _units(fit)
-    kind = target_kind(fit.data.y, units)
-    logits = activation in (None, "linear")
-    suffix = ""
-    if kind == "one-hot":
-        name = "categorical_crossentropy"
-    elif kind == "integer" and (units or 1) > 1:
-        name = "sparse_categorical_crossentropy"
-    elif kind == "binary":
-        name = "binary_crossentropy"
-    else:
-        return '"mse"'
-    if logits:
-        class_name = "".join(part.title() for part in name.split("_")).replace("Crossentropy", "Crossentropy")
-        return f"keras.losses.{class_name}(from_logits=True)"
-    return f'"{name}{suffix}"'
+    return loss_for_head(head.activation if head else None, _units(fit), fit.data.y)
 
 
 def _units(fit: FitEvidence) -> int | None:
