@@ -28,6 +28,10 @@ def test_seed_nan_input_with_relu():
     assert all(math.isnan(v) for v in losses(run))
     kernel = run.namespace["model"].get_weights()[0]
     assert np.isnan(kernel).all()
+    # The recorder shows the consequence: the step where training turned NaN and the NaN weights.
+    nonfinite = run.report.by_code("GM301")[0]
+    assert nonfinite.evidence["what"] == "the loss" and nonfinite.step == nonfinite.evidence["first_step"]
+    assert nonfinite.evidence["nonfinite_weights_after_fit"] == 40  # 40 of the 49 weights of the 4->8->1 MLP
 
 
 def test_seed_nan_input_with_tanh():
