@@ -15,6 +15,21 @@ def _parse(source: str) -> MetadataWrapper | None:
         return None
 
 
+def transform(source: str, transformer: cst.CSTTransformer,
+              changed: Callable[[], bool] | None = None) -> str | None:
+    """``source`` rewritten by ``transformer`` (with position metadata), or None.
+
+    None when the source does not parse or the transformer made no change: its ``done``
+    flag, or ``changed()`` when given.
+    """
+    wrapper = _parse(source)
+    if wrapper is None:
+        return None
+    new_module = wrapper.visit(transformer)
+    made = changed() if changed is not None else getattr(transformer, "done", False)
+    return new_module.code if made else None
+
+
 def dotted_name(node: cst.BaseExpression) -> str:
     """``keras.layers.Dense`` for an Attribute/Name chain, ``""`` otherwise."""
     if isinstance(node, cst.Name):
@@ -57,12 +72,7 @@ class _CallRewriter(cst.CSTTransformer):
 def rewrite_call(source: str, line: int | None, match: Callable[[cst.Call], bool],
                  rewrite: Callable[[cst.Call], cst.BaseExpression | None]) -> str | None:
     """Rewrite the innermost call spanning ``line`` (any line if None) that ``match`` accepts."""
-    wrapper = _parse(source)
-    if wrapper is None:
-        return None
-    transformer = _CallRewriter(line, match, rewrite)
-    new_module = wrapper.visit(transformer)
-    return new_module.code if transformer.done else None
+    return transform(source, _CallRewriter(line, match, rewrite))
 
 
 def callee_is(*names: str) -> Callable[[cst.Call], bool]:
@@ -173,9 +183,6 @@ class _DecoratorRemover(cst.CSTTransformer):
 
 def remove_decorator(source: str, function: str, decorator_names: tuple[str, ...]) -> str | None:
     """Remove decorators named like ``tf.function`` from every def called ``function``."""
-    wrapper = _parse(source)
-    if wrapper is None:
-        return None
 
     def is_target(decorator: cst.Decorator) -> bool:
         node = decorator.decorator
@@ -183,9 +190,7 @@ def remove_decorator(source: str, function: str, decorator_names: tuple[str, ...
             node = node.func
         return dotted_name(node) in decorator_names
 
-    transformer = _DecoratorRemover(function, is_target)
-    new = wrapper.module.visit(transformer)
-    return new.code if transformer.done else None
+    return transform(source, _DecoratorRemover(function, is_target))
 
 
 def statement_span(source: str, line: int) -> tuple[int, int] | None:

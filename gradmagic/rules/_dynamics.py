@@ -15,8 +15,10 @@ from gradmagic.evidence.activations import RELU_FAMILY, SATURATING
 from gradmagic.evidence.model_info import LayerInfo
 from gradmagic.evidence.recorder import Recording
 from gradmagic.fixes import cst as cst_edit
+from gradmagic.fixes import make_fix
 from gradmagic.rules._preflight_edits import compile_call, insert_data_lines
 from gradmagic.rules._shared import ensure_import
+from gradmagic.report.model import Fix
 from gradmagic.rules.base import RuleContext
 
 # AUTOTRAINER (Zhang et al., ICSE 2021) and DeepDiagnosis (Wardat et al., ICSE 2022)
@@ -226,6 +228,16 @@ def _assignment_of(tree: ast.Module, name: str, before: int) -> ast.Call | None:
             if found is None or node.lineno > found.lineno:
                 found = node.value
     return found
+
+
+def learning_rate_fix(ctx: RuleContext, rate: float | None, direction: str) -> list[Fix]:
+    """The fix that sets the learning rate to ``rate`` (``direction``: "lower" or "raise")."""
+    if rate is None:
+        return []
+    fix = make_fix(f"{direction}-learning-rate", f"{direction} the learning rate to {rate_code(rate)}", "review",
+                   ctx.source.text, edit_optimizer(ctx, learning_rate=rate_code(rate)),
+                   "brings the measured update/weight ratio near 1e-3")
+    return [fix] if fix else []
 
 
 def edit_optimizer(ctx: RuleContext, **settings: str) -> str | None:
@@ -440,13 +452,8 @@ def guard_op(source: str, line: int, op: str | None) -> str | None:
     if op not in GUARDS:
         return None
     names, floor = GUARDS[op]
-    try:
-        wrapper = cst.metadata.MetadataWrapper(cst.parse_module(source))
-    except cst.ParserSyntaxError:
-        return None
     transformer = _GuardCalls(line, names, floor)
-    patched = wrapper.visit(transformer)
-    return patched.code if transformer.count else None
+    return cst_edit.transform(source, transformer, changed=lambda: bool(transformer.count))
 
 
 def layer_has_keyword(source: str, layer: LayerInfo, name: str, contains: tuple[str, ...] = ()) -> bool:

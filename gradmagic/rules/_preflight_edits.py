@@ -112,14 +112,8 @@ class _Replace(cst.CSTTransformer):
 
 def replace_node(source: str, node: ast.expr, build: Callable[[cst.CSTNode], cst.CSTNode | None]) -> str | None:
     """Rewrite the expression that ``ast`` found at ``node``'s position."""
-    try:
-        wrapper = MetadataWrapper(cst.parse_module(source))
-    except cst.ParserSyntaxError:
-        return None
-    transformer = _Replace((node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0),
-                           build)
-    result = wrapper.visit(transformer)
-    return result.code if transformer.done else None
+    span = (node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0)
+    return cst_edit.transform(source, _Replace(span, build))
 
 
 def _expression(code: str) -> Callable[[cst.CSTNode], cst.CSTNode]:
@@ -233,13 +227,7 @@ def rewrite_layer(source: str, layers: list[LayerInfo], layer: LayerInfo | None,
     """Rewrite the call that created ``layer`` (found by its line and class)."""
     if layer is None or layer.line is None:
         return None
-    try:
-        wrapper = MetadataWrapper(cst.parse_module(source))
-    except cst.ParserSyntaxError:
-        return None
-    transformer = _NthCall(layer.line, layer.class_name, _occurrence(layers, layer), rewrite)
-    result = wrapper.visit(transformer)
-    return result.code if transformer.done else None
+    return cst_edit.transform(source, _NthCall(layer.line, layer.class_name, _occurrence(layers, layer), rewrite))
 
 
 UNITS_POSITION = {"Dense": 0, "Conv1D": 0, "Conv2D": 0, "Conv3D": 0, "EinsumDense": None}

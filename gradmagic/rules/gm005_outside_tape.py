@@ -48,9 +48,10 @@ import ast
 from typing import Iterable
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import PositionProvider
 
 from gradmagic.evidence.probe import OutsideTape
+from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import layers_of
@@ -177,13 +178,8 @@ def _move_fix(source: str, lines: list[int], block: tuple[int, int] | None) -> F
 
 def _move_into_tape(source: str, lines: list[int], tape_line: int) -> str | None:
     """Move the statements from the tape block at ``tape_line`` to ``lines`` into that block."""
-    try:
-        wrapper = MetadataWrapper(cst.parse_module(source))
-    except cst.ParserSyntaxError:
-        return None
     mover = _Mover(lines, tape_line)
-    new = wrapper.visit(mover)
-    return new.code if mover.done and not mover.refused else None
+    return cst_edit.transform(source, mover, changed=lambda: mover.done and not mover.refused)
 
 
 class _Mover(cst.CSTTransformer):

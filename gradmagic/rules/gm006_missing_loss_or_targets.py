@@ -225,7 +225,7 @@ def _split_dict_fix(source: str, line: int | None, label: str) -> Fix | None:
 
 
 def _rewrite_value_at(source: str, line: int, rewrite) -> str | None:
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    from libcst.metadata import PositionProvider
 
     class Rewriter(cst.CSTTransformer):
         METADATA_DEPENDENCIES = (PositionProvider,)
@@ -253,13 +253,7 @@ def _rewrite_value_at(source: str, line: int, rewrite) -> str | None:
             self.done = True
             return updated.with_changes(value=value)
 
-    try:
-        wrapper = MetadataWrapper(cst.parse_module(source))
-    except cst.ParserSyntaxError:
-        return None
-    rewriter = Rewriter()
-    new = wrapper.visit(rewriter)
-    return new.code if rewriter.done else None
+    return cst_edit.transform(source, Rewriter())
 
 
 # -- fit() without targets -----------------------------------------------------------------

@@ -41,9 +41,10 @@ import ast
 from typing import Any, Iterable
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import PositionProvider
 
 from gradmagic.evidence.model_info import OutputHead
+from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import ensure_import, loss_for_head, units_of
@@ -285,13 +286,7 @@ def _edit_dict(source: str, keys: list[str], edit) -> str | None:
             self.done = True
             return edit(updated)
 
-    try:
-        wrapper = MetadataWrapper(cst.parse_module(source))
-    except cst.ParserSyntaxError:
-        return None
-    editor = Editor()
-    module = wrapper.visit(editor)
-    return module.code if editor.done else None
+    return cst_edit.transform(source, Editor())
 
 
 def _span(ctx: RuleContext, line: int | None, key: str) -> list[int] | None:

@@ -53,7 +53,7 @@ import ast
 from typing import Iterable
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import PositionProvider
 
 from gradmagic.evidence.fit_evidence import FitEvidence
 from gradmagic.evidence.model_info import ModelInfo
@@ -278,13 +278,7 @@ def _unfreeze_fix(ctx: RuleContext, line: int | None) -> list[Fix]:
     if line is None:
         return []
     source = ctx.source.text
-    try:
-        wrapper = MetadataWrapper(cst.parse_module(source))
-    except cst.ParserSyntaxError:
-        return []
-    flipper = _FlipTrainable(line)
-    module = wrapper.visit(flipper)
-    patched = module.code if flipper.done else None
+    patched = cst_edit.transform(source, _FlipTrainable(line))
     fix = make_fix("unfreeze", f"set `trainable = True` on line {line}", "review", source, patched,
                    "the weights that must learn stay trainable")
     return [fix] if fix else []

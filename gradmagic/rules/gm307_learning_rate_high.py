@@ -29,8 +29,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.fixes import make_fix
-from gradmagic.report.model import Finding, Fix
+from gradmagic.report.model import Finding
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules.base import Rule, RuleContext
 
@@ -74,18 +73,8 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         notes=["update/weight ratio per layer (median): "
                + ", ".join(f"{name} {dyn.num(value)}" for name, value in per_layer.items())],
         help=f"lower the learning rate to about {dyn.rate_code(rate)}" if rate else "lower the learning rate",
-        fixes=_fixes(ctx, rate),
+        fixes=dyn.learning_rate_fix(ctx, rate, "lower"),
     )]
-
-
-def _fixes(ctx: RuleContext, rate: float | None) -> list[Fix]:
-    if rate is None:
-        return []
-    source = ctx.source.text
-    fix = make_fix("lower-learning-rate", f"lower the learning rate to {dyn.rate_code(rate)}", "review", source,
-                   dyn.edit_optimizer(ctx, learning_rate=dyn.rate_code(rate)),
-                   "brings the measured update/weight ratio near 1e-3")
-    return [fix] if fix else []
 
 
 RULE = Rule(code="GM307", name="learning-rate-high", severity="warning", detect=detect, doc=__doc__)

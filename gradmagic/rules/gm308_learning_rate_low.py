@@ -27,8 +27,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.fixes import make_fix
-from gradmagic.report.model import Finding, Fix
+from gradmagic.report.model import Finding
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules.base import Rule, RuleContext
 
@@ -59,18 +58,8 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
                   "suggested_learning_rate": rate, "loss_start": trend.start, "loss_end": trend.end,
                   "loss_change": trend.change, "steps": rec.steps},
         help=f"raise the learning rate to about {dyn.rate_code(rate)}" if rate else "raise the learning rate",
-        fixes=_fixes(ctx, rate),
+        fixes=dyn.learning_rate_fix(ctx, rate, "raise"),
     )]
-
-
-def _fixes(ctx: RuleContext, rate: float | None) -> list[Fix]:
-    if rate is None:
-        return []
-    source = ctx.source.text
-    fix = make_fix("raise-learning-rate", f"raise the learning rate to {dyn.rate_code(rate)}", "review", source,
-                   dyn.edit_optimizer(ctx, learning_rate=dyn.rate_code(rate)),
-                   "brings the measured update/weight ratio near 1e-3")
-    return [fix] if fix else []
 
 
 RULE = Rule(code="GM308", name="learning-rate-low", severity="warning", detect=detect, doc=__doc__)
