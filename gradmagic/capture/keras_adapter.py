@@ -217,3 +217,15 @@ def retrace_is_safe(model: keras.Model) -> bool:
     if not getattr(optimizer, "built", False) or built_for is None:
         return False
     return {id(v) for v in built_for} == {id(v) for v in model.trainable_variables}
+
+
+def eager_tensor_class() -> type:
+    """The class whose ``numpy()`` an eager tensor calls (private in TF: ``_EagerTensorBase``)."""
+    from tensorflow.python.framework import ops as tf_ops
+
+    return tf_ops._EagerTensorBase
+
+
+def runs_eagerly(model: keras.Model) -> bool:
+    """Whether ``fit`` runs the train step eagerly (``compile(run_eagerly=True)``)."""
+    return bool(getattr(model, "run_eagerly", False))

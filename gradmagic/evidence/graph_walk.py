@@ -16,6 +16,12 @@ import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 
 LEAVES_TENSORFLOW = {"PyFunc", "PyFuncStateless", "EagerPyFunc", "NumpyFunction"}
+# Ops whose registered gradient is identically zero: the gradient is connected but carries nothing.
+ZERO_GRADIENT_OPS = {"Sign"}
+# Ops whose output describes a tensor's shape, never its values: no gradient flows through
+# them by nature, so they (and the integer arithmetic on shapes after them) are never a cut.
+SHAPE_OPS = {"Shape", "ShapeN", "Size", "Rank", "TensorListLength", "TensorArraySizeV3",
+             "VariableShape", "BroadcastArgs", "BroadcastGradientArgs", "ZerosLike", "OnesLike"}
 
 
 @dataclass
@@ -30,7 +36,11 @@ class GradientCut:
 
 
 def forward_ops(starts: Iterable[tf.Operation]) -> dict[tf.Operation, int]:
-    """Ops reachable along data edges from ``starts``, with their distance from them."""
+    """Ops reachable along value-carrying data edges from ``starts``, with their distance from them.
+
+    Shape-describing ops (``SHAPE_OPS``) end a path: the value path of ``top_k(x, k=shape(x)[-1])``
+    runs through ``x``, not through ``k``.
+    """
     distance: dict[tf.Operation, int] = {}
     frontier = [(op, 0) for op in starts]
     while frontier:
@@ -40,7 +50,7 @@ def forward_ops(starts: Iterable[tf.Operation]) -> dict[tf.Operation, int]:
         distance[op] = depth
         for output in op.outputs:
             for consumer in output.consumers():
-                if consumer not in distance:
+                if consumer not in distance and consumer.type not in SHAPE_OPS:
                     frontier.append((consumer, depth + 1))
     return distance
 
@@ -71,14 +81,18 @@ def _has_gradient_function(op: tf.Operation) -> bool:
         return False
 
 
-def _locally_cut(op: tf.Operation, path_inputs: list[tf.Tensor]) -> str | None:
-    """Why ``op`` passes no gradient from its outputs to its float ``path_inputs``, or None."""
+def _locally_cut(op: tf.Operation, path_inputs: list[tf.Tensor], path_outputs: list[tf.Tensor]) -> str | None:
+    """Why ``op`` passes no gradient from its ``path_outputs`` to its float ``path_inputs``, or None.
+
+    Only the outputs the path goes on through count: ``top_k`` has a gradient for its values,
+    none for the indices that ``argsort`` returns.
+    """
     float_inputs = [t for t in path_inputs if _is_float(t.dtype)]
     if not float_inputs:
         return None
     if op.type in LEAVES_TENSORFLOW:
         return "leaves-tensorflow"
-    float_outputs = [t for t in op.outputs if _is_float(t.dtype)]
+    float_outputs = [t for t in path_outputs if _is_float(t.dtype)]
     if not float_outputs:
         return "integer-output"
     if not _has_gradient_function(op):
@@ -107,7 +121,8 @@ def find_cuts(
     cut_ops: dict[tf.Operation, str] = {}
     for op in sorted(path, key=path.get):
         path_inputs = [t for t in op.inputs if t.op in path]
-        reason = _locally_cut(op, path_inputs)
+        path_outputs = [t for t in op.outputs if t is target or any(c in path for c in t.consumers())]
+        reason = _locally_cut(op, path_inputs, path_outputs or list(op.outputs))
         if reason:
             cut_ops[op] = reason
     roots = [op for op in cut_ops if not _has_cut_ancestor(op, cut_ops, path)]
@@ -122,7 +137,7 @@ def find_cuts(
                 layer_scope=op.name.rsplit("/", 1)[0] if "/" in op.name else "",
                 reason=cut_ops[op],
                 input_dtype=path_inputs[0].dtype.name if path_inputs else "",
-                output_dtype=op.outputs[0].dtype.name if op.outputs else "",
+                output_dtype=_path_output_dtype(op, path, target),
             )
         )
     return cuts, path
@@ -140,3 +155,22 @@ def _has_cut_ancestor(op: tf.Operation, cut_ops: dict, path: dict) -> bool:
             return True
         stack.extend(t.op for t in current.inputs if t.op in path)
     return False
+
+
+def _path_output_dtype(op: tf.Operation, path: dict, target: tf.Tensor) -> str:
+    outputs = [t for t in op.outputs if t is target or any(c in path for c in t.consumers())] or list(op.outputs)
+    return outputs[0].dtype.name if outputs else ""
+
+
+def find_zeroing_ops(graph: tf.Graph, variable_inputs: list[tf.Tensor], target: tf.Tensor,
+                     line_of) -> list[GradientCut]:
+    """Ops on the value path from ``variable_inputs`` to ``target`` whose gradient is always zero."""
+    distance = forward_ops(tensor.op for tensor in variable_inputs)
+    on_path = backward_ops(target, control=False)
+    found = []
+    for op in sorted((op for op in distance if op in on_path and op.type in ZERO_GRADIENT_OPS), key=distance.get):
+        found.append(GradientCut(op_type=op.type, op_name=op.name, line=line_of(op),
+                                 layer_scope=op.name.rsplit("/", 1)[0] if "/" in op.name else "",
+                                 reason="zero-gradient", input_dtype=op.inputs[0].dtype.name if op.inputs else "",
+                                 output_dtype=op.outputs[0].dtype.name if op.outputs else ""))
+    return found

@@ -13,6 +13,7 @@ import ast
 import contextlib
 import io
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -23,7 +24,7 @@ import tensorflow as tf
 from gradmagic.capture import keras_adapter
 from gradmagic.capture.source import SourceUnit
 from gradmagic.evidence.batches import DataSample, as_tensors
-from gradmagic.evidence.graph_walk import GradientCut, backward_ops, find_cuts, forward_ops
+from gradmagic.evidence.graph_walk import GradientCut, backward_ops, find_cuts, find_zeroing_ops, forward_ops
 from gradmagic.evidence.model_info import variable_path
 
 
@@ -79,6 +80,8 @@ class ProbeResult:
     # reach neither the model's outputs nor the loss
     unreachable: list[str] = field(default_factory=list)
     left_tensorflow: list[LeftTensorFlow] = field(default_factory=list)
+    # ops on the path from variables whose gradient was exactly zero to the loss that zero it (Sign)
+    zeroing: list[GradientCut] = field(default_factory=list)
 
     def paths_in_state(self, state: str) -> list[str]:
         return [g.path for g in self.gradients if g.state == state]
@@ -188,6 +191,65 @@ def ensure_built(model: keras.Model, sample: DataSample) -> None:
     keras_adapter.symbolic_build(model, (as_tensors(sample.x), as_tensors(sample.y), as_tensors(sample.sample_weight)))
 
 
+@contextlib.contextmanager
+def _recording_numpy_calls(found: list[tuple[Any, int | None]], source: SourceUnit):
+    """Note every eager ``tensor.numpy()`` call made from the checked source, with its line."""
+    cls = keras_adapter.eager_tensor_class()
+    original = cls.numpy
+
+    def numpy(tensor):
+        line = source.caller_line(sys._getframe(1))
+        if line is not None:
+            found.append((tensor, line))
+        return original(tensor)
+
+    cls.numpy = numpy
+    try:
+        yield
+    finally:
+        cls.numpy = original
+
+
+def probe_eager_loss(model: keras.Model, sample: DataSample, source: SourceUnit) -> ProbeResult:
+    """``run_eagerly=True``: one step eagerly, as ``fit`` runs it; a ``.numpy()`` on a tensor that
+    depends on the weights is where the value leaves TensorFlow (on ``y_true`` it is harmless)."""
+    result = ProbeResult(mode="compile")
+    x, y, sw = as_tensors(sample.x), as_tensors(sample.y), as_tensors(sample.sample_weight)
+    trainable = list(model.trainable_variables)
+    calls: list[tuple[Any, int | None]] = []
+    snapshot = _snapshot(model)
+    try:
+        with _recording_numpy_calls(calls, source), _quiet(), tf.GradientTape(persistent=True) as tape:
+            y_pred = model(x, training=True)
+            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw, training=True)
+        grads = tape.gradient(loss, trainable)
+        result.loss = float(loss)
+        seen: set[int | None] = set()
+        for tensor, line in calls:
+            if line in seen or not tensor.dtype.is_floating:
+                continue
+            if any(g is not None for g in tape.gradient(tensor, trainable)):
+                seen.add(line)
+                result.cuts.append(GradientCut("EagerNumpy", ".numpy()", line, "", "leaves-tensorflow",
+                                               tensor.dtype.name, "numpy"))
+        del tape
+    except Exception as error:  # noqa: BLE001 - the user's loss failed; keep its own error
+        result.error = _error(error, source)
+        return result
+    finally:
+        _restore(snapshot)
+    for variable, grad in zip(trainable, grads):
+        path = variable_path(variable)
+        if grad is None:
+            result.gradients.append(VariableGradient(path, "none"))
+            continue
+        value = np.asarray(tf.convert_to_tensor(grad))
+        result.gradients.append(VariableGradient(path, "zero" if not np.any(value) else "ok",
+                                                 float(np.linalg.norm(value)), float(np.max(np.abs(value))),
+                                                 float(np.mean(np.abs(value)))))
+    return result
+
+
 def probe_compiled_loss(model: keras.Model, sample: DataSample, source: SourceUnit) -> ProbeResult:
     """Trace forward pass + ``compute_loss``; find cuts; run once for exact zeros."""
     result = ProbeResult(mode="compile")
@@ -243,6 +305,10 @@ def probe_compiled_loss(model: keras.Model, sample: DataSample, source: SourceUn
         state = "zero" if not np.any(grad) else "ok"
         result.gradients.append(VariableGradient(path, state, norm, float(np.max(np.abs(grad))),
                                                  float(np.mean(np.abs(grad)))))
+    zero = [v for v, g in zip(trainable, result.gradients) if g.state == "zero" and _is_float(v)]
+    if zero:
+        inputs = _variable_inputs(graph, zero)
+        result.zeroing = find_zeroing_ops(graph, list(inputs.values()), loss_tensor, _line_of(source))
     return result
 
 
@@ -459,4 +525,6 @@ def run_probe(model: keras.Model, sample: DataSample, source: SourceUnit) -> Pro
         ensure_built(model, sample)
     except Exception as error:  # noqa: BLE001 - the user's forward pass failed; keep its own error
         return ProbeResult(mode="compile", error=_error(error.__cause__ or error.__context__ or error, source))
+    if keras_adapter.runs_eagerly(model):
+        return probe_eager_loss(model, sample, source)
     return probe_compiled_loss(model, sample, source)

@@ -24,6 +24,15 @@ def op_spelling(op_type: str) -> str:
     return OP_SPELLING.get(op_type, f"`{op_type}`")
 
 
+def written_spelling(line_text: str, names: tuple[str, ...]) -> str | None:
+    """How the user spelled an op's call on its line (``tf.math.argmax``), as inline code, or None."""
+    for name in names:
+        match = re.search(rf"([A-Za-z_][\w.]*\.)?\b{re.escape(name)}\s*\(", line_text)
+        if match:
+            return f"`{(match.group(1) or '') + name}`"
+    return None
+
+
 def layer_for_scope(fit: FitEvidence, scope: str) -> str | None:
     """The model layer an op's name scope belongs to (``seq/dense_1_1/MatMul`` -> ``dense_1``)."""
     return fit.model_info.layer_for_scope(scope)

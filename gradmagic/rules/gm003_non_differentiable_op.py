@@ -36,6 +36,7 @@ import keras
 
 from gradmagic.fixes import make_fix
 from gradmagic.fixes import cst as cst_edit
+from gradmagic.fixes import surrogates
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import (
     ensure_import,
@@ -44,6 +45,7 @@ from gradmagic.rules._shared import (
     replace_compile_loss,
     span_of,
     suggested_loss,
+    written_spelling,
 )
 from gradmagic.rules.base import Rule, RuleContext
 
@@ -53,6 +55,7 @@ OP_CALL_NAMES = {
     "NotEqual": ("not_equal",), "TopKV2": ("top_k", "argsort"), "SelectV2": ("where",), "Sign": ("sign",),
     "Greater": ("greater",), "Less": ("less",), "GreaterEqual": ("greater_equal",), "LessEqual": ("less_equal",),
 }
+STRAIGHT_THROUGH = {"Round": ("round",), "Floor": ("floor",), "Ceil": ("ceil",), "Sign": ("sign",)}
 UNWRAPPABLE = {"StopGradient": ("stop_gradient",), "Round": ("round",), "Floor": ("floor",),
                "Ceil": ("ceil",)}
 
@@ -71,7 +74,9 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         if metric is not None and cut.line is None:
             continue
         layer = layer_for_scope(fit, cut.layer_scope)
-        spelled = op_spelling(cut.op_type)
+        spelled = written_spelling(ctx.source.line_text(cut.line), OP_CALL_NAMES.get(cut.op_type, ())) \
+            or op_spelling(cut.op_type)
+        fixes = [fix for fix in _fixes(ctx, cut.op_type, cut.line, layer) if fix]
         why = (f"its output is `{cut.output_dtype}`, and integers carry no gradient"
                if cut.reason == "integer-output" else "TensorFlow defines no gradient for it")
         yield RULE.finding(
@@ -80,9 +85,10 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
             layer=layer,
             evidence={"op": cut.op_type, "op_name": cut.op_name, "input_dtype": cut.input_dtype,
                       "output_dtype": cut.output_dtype, "reason": cut.reason},
-            notes=[f"op `{cut.op_name}` ({cut.op_type}): {why}"],
+            notes=[f"op `{cut.op_name}` ({cut.op_type}): {why}"]
+            + ([] if fixes else ["no mechanical rewrite keeps what this code computes: change it by hand"]),
             help=_help(cut.op_type, in_loss=layer is None),
-            fixes=[fix for fix in _fixes(ctx, cut.op_type, cut.line, layer) if fix],
+            fixes=fixes,
             span=span_of(ctx.source.line_text(cut.line), OP_CALL_NAMES.get(cut.op_type, ())),
         )
 
@@ -99,6 +105,17 @@ def _help(op_type: str, in_loss: bool) -> str:
 def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) -> list[Fix | None]:
     source = ctx.source.text
     fixes: list[Fix | None] = []
+    in_layer = layer is not None or _inside_function(ctx, line)
+    if op_type in STRAIGHT_THROUGH and line is not None and in_layer:
+        patched = surrogates.straight_through_at(source, line, STRAIGHT_THROUGH[op_type])
+        fixes.append(make_fix("straight-through", f"keep `{op_spelling(op_type)}` forward, pass the gradient "
+                              f"straight through on line {line}", "review", source, patched,
+                              "the straight-through estimator: same values forward, identity gradient backward"))
+    if op_type == "ArgMax" and line is not None and layer is not None:
+        patched = surrogates.soft_argmax_at(source, line)
+        fixes.append(make_fix("soft-argmax", f"replace the argmax on line {line} by a softmax-weighted index",
+                              "review", source, patched,
+                              "a differentiable surrogate: close to the argmax when one score dominates"))
     if op_type in UNWRAPPABLE and line is not None:
         patched = cst_edit.unwrap_call_at(source, line, UNWRAPPABLE[op_type])
         fixes.append(make_fix("unwrap-op", f"remove `{op_spelling(op_type)}` on line {line}", "review",
@@ -111,6 +128,19 @@ def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) 
         fixes.append(make_fix("builtin-loss", f"train with `loss={loss_code}` instead", "review", source,
                               patched, "a built-in loss that fits the output activation and the targets"))
     return fixes
+
+
+def _inside_function(ctx: RuleContext, line: int | None) -> bool:
+    """Whether ``line`` is in a ``call``/``train_step``-like method of a class (a layer or model)."""
+    import ast
+
+    tree = ctx.source.tree
+    if tree is None or line is None:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.lineno <= line <= (node.end_lineno or node.lineno):
+            return True
+    return False
 
 
 def _metric_used_as_loss(loss_config) -> keras.metrics.Metric | None:

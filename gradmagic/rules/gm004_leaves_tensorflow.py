@@ -73,7 +73,7 @@ GRAPH_ERRORS = (
 )
 UNKNOWN_SHAPE = re.compile(r"unknown rank|rank is undefined|unknown shape")
 LEAVING_OPS = {"PyFunc": "tf.numpy_function", "PyFuncStateless": "tf.numpy_function",
-               "NumpyFunction": "tf.numpy_function", "EagerPyFunc": "tf.py_function"}
+               "NumpyFunction": "tf.numpy_function", "EagerPyFunc": "tf.py_function", "EagerNumpy": ".numpy()"}
 
 GRAPH_NOTE = ("`fit` traces the training step into a `tf.function` graph: there tensors are symbolic "
               "and have no value for NumPy or Python to compute with")
@@ -227,10 +227,45 @@ def _cut_finding(ctx: RuleContext, cut) -> Finding:
         f"`{api}` takes the value out of TensorFlow, so {missing} of {total} trainable variables "
         "get no gradient through it",
         line=cut.line, layer=layer, evidence=evidence,
-        notes=[f"op `{cut.op_name}` ({cut.op_type}) runs Python code; TensorFlow has no gradient for it"],
+        notes=[_EAGER_NOTE if cut.op_type == "EagerNumpy"
+               else f"op `{cut.op_name}` ({cut.op_type}) runs Python code; TensorFlow has no gradient for it"],
         help="write the computation with `keras.ops` or `tf` ops so that TensorFlow can differentiate it",
-        fixes=[fix for fix in [_unwrap_fix(ctx, cut.line)] if fix],
+        fixes=[fix for fix in [_function_rest_fix(ctx, cut.line) if cut.op_type == "EagerNumpy"
+                               else _unwrap_fix(ctx, cut.line)] if fix],
     )
+
+
+_EAGER_NOTE = ("with `run_eagerly=True` the tensor has a value, but `.numpy()` copies it into a NumPy array "
+               "that the `GradientTape` cannot follow: everything computed from it is a constant")
+
+
+def _function_rest_fix(ctx: RuleContext, line: int | None) -> Fix | None:
+    """Keep the value in TensorFlow from ``line`` to the end of its function (``.numpy()`` -> tensor,
+    NumPy calls -> ``keras.ops``)."""
+    if line is None or ctx.source.tree is None:
+        return None
+    function = next((node for node in ast.walk(ctx.source.tree)
+                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                     and node.lineno <= line <= (node.end_lineno or node.lineno)), None)
+    last = function.end_lineno if function is not None and function.end_lineno else line
+    source = ctx.source.text
+    aliases = _numpy_aliases(ctx.source.tree)
+    patched, changes, uses_keras = source, [], False
+    for current in range(line, last + 1):
+        rewriter = _LineRewriter(current, aliases)
+        try:
+            candidate = MetadataWrapper(cst.parse_module(patched)).visit(rewriter).code
+        except cst.ParserSyntaxError:
+            return None
+        if rewriter.blocked:
+            return None
+        if rewriter.changes:
+            patched, uses_keras = candidate, uses_keras or rewriter.uses_keras
+            changes.extend(c for c in rewriter.changes if c not in changes)
+    if uses_keras:
+        patched = ensure_import(patched)
+    return make_fix("keep-in-tensorflow", f"keep the value in TensorFlow from line {line} on: " + ", ".join(changes),
+                    "review", source, patched, "TensorFlow ops keep the value on the tape, so the gradient flows")
 
 
 def _unknown_shape_finding(ctx: RuleContext, call) -> Finding:

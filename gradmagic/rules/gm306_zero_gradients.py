@@ -32,7 +32,8 @@ import numpy as np
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
-from gradmagic.rules._shared import layer_line
+from gradmagic.fixes import surrogates
+from gradmagic.rules._shared import layer_for_scope, layer_line, written_spelling
 from gradmagic.rules.base import Rule, RuleContext
 
 ALL_ZERO = 0.99
@@ -52,6 +53,9 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     layer = silent[0] if silent else None
     step = dyn.first_step_where(data["steps"], data["mean"] >= dyn.ZERO_GRADIENTS)
     listed = ", ".join(f"`{name}`" for name in silent) or "every layer"
+    zeroing = ctx.fit.probe.zeroing if ctx.fit.probe is not None else []
+    if zeroing:
+        return [_zeroing_op_finding(ctx, zeroing[0], overall, silent, listed, step, fractions, rec)]
     return [RULE.finding(
         f"{int(np.floor(overall * 100))} % of the kernel gradient entries are exactly 0 at every step: {listed} "
         "never change",
@@ -66,6 +70,36 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         help="initialise the weights randomly: remove `kernel_initializer=\"zeros\"` (Glorot/He are the defaults)",
         fixes=_fixes(ctx, silent),
     )]
+
+
+def _zeroing_op_finding(ctx: RuleContext, op, overall: float, silent: list[str], listed: str, step,
+                        fractions: dict, rec) -> Finding:
+    """The gradients are zero because an op on the path (``tf.sign``) has a zero gradient everywhere."""
+    source = ctx.source.text
+    spelled = written_spelling(ctx.source.line_text(op.line), (op.op_type.lower(),)) or f"`{op.op_type}`"
+    fixes: list[Fix] = []
+    if op.line is not None:
+        patched = surrogates.straight_through_at(source, op.line, (op.op_type.lower(),))
+        fix = make_fix("straight-through", f"pass the gradient straight through {spelled} on line {op.line}",
+                       "review", source, patched,
+                       "the straight-through estimator: same values forward, identity gradient backward")
+        if fix:
+            fixes.append(fix)
+    return RULE.finding(
+        f"{spelled} has a zero gradient everywhere, so {int(np.floor(overall * 100))} % of the kernel gradient "
+        f"entries are exactly 0 at every step: {listed} never change",
+        line=op.line,
+        layer=layer_for_scope(ctx.fit, op.layer_scope) or (silent[0] if silent else None),
+        step=step,
+        evidence={"op": op.op_type, "op_name": op.op_name, "zero_fraction": overall,
+                  "threshold": dyn.ZERO_GRADIENTS, "silent_layers": silent, "layer_zero_fractions": fractions,
+                  "steps": rec.steps},
+        notes=[f"op `{op.op_name}` ({op.op_type}): its derivative is 0 wherever it is defined, so every "
+               "weight before it gets a zero gradient"],
+        help="use the straight-through estimator `x + tf.stop_gradient(tf.sign(x) - x)`, or a smooth "
+             "stand-in such as `tf.tanh` while training",
+        fixes=fixes,
+    )
 
 
 def _fixes(ctx: RuleContext, silent: list[str]) -> list[Fix]:
