@@ -9,7 +9,7 @@ followed back to ``x`` and ``y``.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 FIT_METHODS = ("fit", "train_on_batch")
 
@@ -21,8 +21,17 @@ class DataOrigin:
     argument: str  # "x", "y", "x[0]", "y['out']"
     expression: str  # the argument as written in the fit call, e.g. "x_train"
     name: str | None = None  # the variable holding the array, when there is one
-    line: int | None = None  # last statement before fit that assigns or mutates `name`
+    line: int | None = None  # the statement that introduces the values (see `trace_back`)
     via: str | None = None  # the dataset variable followed back to `name`, if any
+    # the copies and casts between `line` and `fit`, nearest to fit first: (line, "y = outcome.astype(...)")
+    chain: list[tuple[int, str]] = field(default_factory=list)
+    argument_is_name: bool = False  # the fit argument is a plain name (``fit(x, y)``, not ``fit(x[:100], ...)``)
+    argument_line: int | None = None  # the last assignment of the fit argument's own name (before tracing back)
+
+    @property
+    def editable(self) -> bool:
+        """Whether a data fix may rebind ``name`` right after ``line`` and reach ``fit``."""
+        return bool(self.name and self.line and self.argument_is_name)
 
 
 def _fit_call(tree: ast.Module, line: int) -> ast.Call | None:
@@ -132,11 +141,73 @@ def _through_dataset(tree: ast.Module, fit_line: int, name: str) -> list[ast.AST
     return None
 
 
+# Calls and methods that only copy, cast or reshape an array: its values come from their argument.
+COPYING_CALLS = frozenset("array asarray ascontiguousarray asanyarray copy float32 float64 float16 int32 int64 "
+                          "convert_to_tensor constant".split())
+COPYING_METHODS = frozenset("astype copy reshape squeeze flatten ravel to_numpy numpy transpose".split())
+
+
+def copied_name(node: ast.AST) -> str | None:
+    """``m`` when ``node`` only copies, casts, slices or reshapes the array ``m``; None otherwise."""
+    while True:
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, ast.Subscript):
+            node = node.value
+        elif isinstance(node, ast.Attribute) and node.attr in ("values", "T"):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in COPYING_METHODS and not _is_module(node.func.value):
+            node = node.func.value  # x.astype("float32"), x.reshape(-1, 1)
+        elif isinstance(node, ast.Call) and _callee(node) in COPYING_CALLS and len(node.args) == 1:
+            node = node.args[0]
+        else:
+            return None
+
+
+def _is_module(node: ast.AST) -> bool:
+    """``np``, ``tf``, ``keras.ops``: a module, whose ``copy(x)`` is a call and not a method."""
+    root = node
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(root, ast.Name) and root.id in ("np", "numpy", "tf", "tensorflow", "keras", "ops", "pd")
+
+
+def _callee(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def trace_back(tree: ast.Module, fit_line: int, name: str) -> tuple[str, ast.stmt | None, list[tuple[int, str]]]:
+    """Follow ``name`` back through plain copies and casts to the statement that makes its values.
+
+    ``y = outcome.astype("float32")`` only copies ``outcome``: the values are introduced where
+    ``outcome`` is assigned. Returns the introducing name, its statement and the copies passed.
+    """
+    chain: list[tuple[int, str]] = []
+    before = fit_line
+    statement = last_assignment(tree, before, name)
+    for _ in range(10):
+        value = getattr(statement, "value", None) if isinstance(statement, ast.Assign) else None
+        source_name = copied_name(value) if value is not None else None
+        if source_name is None:
+            break
+        earlier = last_assignment(tree, statement.lineno, source_name)
+        if earlier is None:
+            break
+        chain.append((statement.lineno, ast.unparse(statement)))
+        name, statement = source_name, earlier
+    return name, statement, chain
+
+
 def _origin(tree: ast.Module, fit_line: int, argument: str, node: ast.AST, via: str | None = None) -> DataOrigin:
     name = _root_name(node)
-    origin = DataOrigin(argument=argument, expression=ast.unparse(node), name=name, via=via)
+    origin = DataOrigin(argument=argument, expression=ast.unparse(node), name=name, via=via,
+                        argument_is_name=isinstance(node, ast.Name))
     if name is not None:
-        statement = last_assignment(tree, fit_line, name)
+        own = last_assignment(tree, fit_line, name)
+        origin.argument_line = own.lineno if own is not None else None
+        origin.name, statement, origin.chain = trace_back(tree, fit_line, name)
         origin.line = statement.lineno if statement is not None else None
     return origin
 

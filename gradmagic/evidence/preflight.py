@@ -243,9 +243,10 @@ def scan_array(array: Any, argument: str, role: str) -> ArrayStats | None:
         bad = ~finite_mask
         stats.first_nonfinite = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), values.shape))
         stats.nonfinite_rows = int(bad.reshape(bad.shape[0], -1).any(axis=1).sum())
-        if values.ndim == 2:
-            stats.nonfinite_columns = [int(c) for c in np.flatnonzero(bad.any(axis=0))]
-            stats.all_nonfinite_columns = [int(c) for c in np.flatnonzero(bad.all(axis=0))]
+        if values.ndim in (2, 3):  # features are the last axis: (rows, features) or (rows, steps, features)
+            by_feature = bad.reshape(-1, bad.shape[-1])
+            stats.nonfinite_columns = [int(c) for c in np.flatnonzero(by_feature.any(axis=0))]
+            stats.all_nonfinite_columns = [int(c) for c in np.flatnonzero(by_feature.all(axis=0))]
         finite = np.where(finite_mask, values, np.nan)
     else:
         finite = values
@@ -257,10 +258,11 @@ def _describe_values(stats: ArrayStats, values: np.ndarray, masked: bool) -> Non
     """Range, mean, spread, integrality and constant columns, in few passes (NaN marks masked values)."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        if values.ndim == 2 and values.shape[0] >= 2:
-            low = np.nanmin(values, axis=0) if masked else values.min(axis=0)
-            high = np.nanmax(values, axis=0) if masked else values.max(axis=0)
-            stats.columns = int(values.shape[1])
+        if values.ndim in (2, 3) and values.shape[0] >= 2:
+            by_feature = values.reshape(-1, values.shape[-1])
+            low = np.nanmin(by_feature, axis=0) if masked else by_feature.min(axis=0)
+            high = np.nanmax(by_feature, axis=0) if masked else by_feature.max(axis=0)
+            stats.columns = int(values.shape[-1])
             constant = np.flatnonzero(np.isfinite(low) & (low == high))
             stats.constant_columns = [int(c) for c in constant]
             stats.constant_values = [float(low[c]) for c in constant]

@@ -6,6 +6,7 @@ import ast
 
 import libcst as cst
 
+from gradmagic.evidence.data_origin import last_assignment
 from gradmagic.evidence.preflight import ArrayStats
 from gradmagic.report.model import Fix
 from gradmagic.rules._preflight_common import Editor
@@ -17,7 +18,7 @@ SPREAD_CALLS = ("std", "var", "nanstd", "nanvar")
 def plain_name(stats: ArrayStats) -> bool:
     """The array is passed to ``fit`` as a plain variable whose defining line is known."""
     origin = stats.origin
-    return bool(origin and origin.name and origin.line and origin.expression == origin.name)
+    return bool(origin and origin.editable)
 
 
 def _statement(tree: ast.Module, line: int) -> ast.stmt | None:
@@ -44,8 +45,9 @@ def _divisors(statement: ast.stmt) -> list[ast.AST]:
     return found
 
 
-def std_divisions(source: str, line: int | None) -> list[ast.Call]:
-    """The ``x.std(...)``/``np.std(...)`` calls the statement on ``line`` divides by."""
+def std_divisions(source: str, line: int | None) -> list[ast.AST]:
+    """What the statement on ``line`` divides by that is a standard deviation: ``x.std(...)``/``np.std(...)``
+    calls, or a name assigned from one earlier (``sd = x.std(0)`` ... ``(x - mu) / sd``)."""
     if line is None:
         return []
     try:
@@ -55,7 +57,18 @@ def std_divisions(source: str, line: int | None) -> list[ast.Call]:
     statement = _statement(tree, line)
     if statement is None:
         return []
-    return [call for divisor in _divisors(statement) for call in _spread_calls(divisor)]
+    found: list[ast.AST] = []
+    for divisor in _divisors(statement):
+        calls = _spread_calls(divisor)
+        if calls:
+            found.extend(calls)
+            continue
+        names = [n for n in ast.walk(divisor) if isinstance(n, ast.Name)]
+        for name in names:
+            assigned = last_assignment(tree, statement.lineno, name.id)
+            if assigned is not None and _spread_calls(getattr(assigned, "value", ast.Pass())):
+                found.append(name)
+    return found
 
 
 def is_standardisation(source: str, line: int | None) -> bool:
@@ -80,7 +93,7 @@ def guard_std_fix(editor: Editor, stats: ArrayStats) -> Fix | None:
                       source, "a constant column then standardises to 0 instead of 0 / 0 = NaN")
 
 
-def _guarded(source: str, call: ast.Call, alias: str) -> bool:
+def _guarded(source: str, call: ast.AST, alias: str) -> bool:
     tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "maximum" and node.args:

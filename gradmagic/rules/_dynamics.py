@@ -358,7 +358,7 @@ def input_origin(ctx: RuleContext):
     preflight = ctx.fit.preflight
     for stats in getattr(preflight, "inputs", None) or []:
         origin = stats.origin
-        if origin and origin.name and origin.line and origin.expression == origin.name:
+        if origin and origin.editable:
             return origin.name, origin.line, stats
     return None
 

@@ -126,6 +126,11 @@ class Editor:
         layer = head.units_layer or head.activation_layer
         return layer.line if layer else None
 
+    def activation_line(self, head: OutputCheck) -> int | None:
+        """The line of the layer that applies the output activation (an ``Activation`` after ``Dense``)."""
+        layer = head.activation_layer or head.units_layer
+        return layer.line if layer else None
+
     def set_loss(self, source: str | None, head: OutputCheck, code: str) -> str | None:
         if source is None:
             return None

@@ -260,7 +260,10 @@ def set_activation(source: str, layers: list[LayerInfo], layer: LayerInfo | None
         return None
     if layer.class_name in ("Activation", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU"):
         if activation is None:
-            return remove_layer(source, layers, layer)
+            removed = remove_layer(source, layers, layer)
+            if removed is not None:
+                return removed
+            activation = "linear"  # a `model.add(Activation(...))` statement: keep it, make it the identity
 
         def swap(call: cst.Call) -> cst.BaseExpression:
             prefix = cst_edit.dotted_name(call.func).rsplit(".", 1)[0]

@@ -93,7 +93,7 @@ def _fixes(editor: Editor, head: OutputCheck) -> list[Fix]:
     fixes: list[Fix | None] = []
     targets = head.targets
     origin = targets.origin if targets else None
-    if origin is not None and origin.name and origin.line and origin.expression == origin.name:
+    if origin is not None and origin.editable:
         shape = "-1, 1" if len(found.get("output_shape", ())) == 2 else "-1"
         patched = insert_data_lines(editor.source, origin.line, f"{origin.name} = {origin.name}.reshape({shape})")
         fixes.append(editor.fix("reshape-targets", f"reshape `{origin.name}` to the output's shape after line "

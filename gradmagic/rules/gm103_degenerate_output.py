@@ -76,9 +76,8 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         classes = head.target_classes
         yield RULE.finding(
             message,
-            line=editor.head_line(head),
-            layer=(head.units_layer or head.activation_layer).name if (head.units_layer or head.activation_layer)
-            else head.layer,
+            line=editor.activation_line(head) if head.activation == "softmax" else editor.head_line(head),
+            layer=_layer(head),
             evidence={
                 "output_units": 1,
                 "activation": head.activation,
@@ -94,6 +93,12 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
             help=_help(head),
             fixes=_fixes(editor, head),
         )
+
+
+def _layer(head: OutputCheck) -> str | None:
+    layer = (head.activation_layer or head.units_layer) if head.activation == "softmax" \
+        else (head.units_layer or head.activation_layer)
+    return layer.name if layer else head.layer
 
 
 def _class_count(head: OutputCheck) -> int | None:
@@ -117,6 +122,10 @@ def _fixes(editor: Editor, head: OutputCheck) -> list[Fix]:
         return ranked(softmax_units_fix(editor, head, count, sparse))
     if count is not None:
         return ranked(sigmoid_bce_fix(editor, head), softmax_units_fix(editor, head, 2, sparse))
+    if head.activation == "softmax" and head.loss.family in ("regression", "count"):
+        patched = editor.set_activation(editor.source, head, None)
+        return ranked(editor.fix("linear-output", "remove the softmax from the single output unit", patched,
+                                 "a linear output can produce any value; softmax over one unit only 1.0"))
     return []
 
 

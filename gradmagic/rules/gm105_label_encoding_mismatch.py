@@ -64,7 +64,7 @@ def _layer(head: OutputCheck) -> str | None:
 
 def _data_fix(editor: Editor, head: OutputCheck, fix_id: str, title: str, code: str, reason: str) -> Fix | None:
     origin = head.targets.origin if head.targets else None
-    if origin is None or not origin.name or not origin.line or origin.expression != origin.name:
+    if origin is None or not origin.editable:
         return None
     patched = insert_data_lines(editor.source, origin.line, code.replace("{y}", origin.name))
     if "keras." in code:

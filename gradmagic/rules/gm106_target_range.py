@@ -85,10 +85,12 @@ def _outside_unit_interval(editor: Editor, head: OutputCheck) -> Finding | None:
         return None
     loss = loss_spelling(head)
     outside = "below 0" if targets.min < 0 else "above 1"
+    recode = _two_labels(head) and targets.origin is not None and targets.origin.editable
     return RULE.finding(
         f"targets{head_label(head, editor.head_count)} range {value_range(targets)} (mean {num(targets.mean)}) "
         f"but `{loss}` needs targets in [0, 1]",
-        line=editor.loss_line(head),
+        # two label values coded as something other than 0/1: the data is wrong where it is made
+        line=targets.origin.line if recode else editor.loss_line(head),
         layer=_layer(head),
         evidence=_evidence(head),
         notes=[f"`{name_of(targets)}` has values {outside}: cross-entropy with such targets can go negative "
@@ -103,10 +105,17 @@ def _unit_interval_fixes(editor: Editor, head: OutputCheck) -> list[Fix]:
     fixes: list[Fix | None] = []
     origin = targets.origin
     signed_labels = targets.integral and targets.min == -1 and targets.max == 1 and head.target_classes == 2
-    if signed_labels and origin is not None and origin.name and origin.line and origin.expression == origin.name:
+    if signed_labels and origin is not None and origin.editable:
         patched = insert_data_lines(editor.source, origin.line,
                                     f'{origin.name} = ({origin.name} > 0).astype("float32")')
         fixes.append(editor.fix("labels-to-01", f"map the -1/1 labels in `{origin.name}` to 0/1", patched,
+                                "binary cross-entropy reads 1 as the positive class and 0 as the negative"))
+    elif _two_labels(head) and origin is not None and origin.editable:
+        high = num(targets.max)
+        patched = insert_data_lines(editor.source, origin.line,
+                                    f'{origin.name} = ({origin.name} == {high}).astype("float32")')
+        fixes.append(editor.fix("labels-to-01", f"recode the labels {num(targets.min)}/{high} in `{origin.name}` "
+                                f"to 0/1 after line {origin.line}", patched,
                                 "binary cross-entropy reads 1 as the positive class and 0 as the negative"))
     if not signed_labels:
         patched = editor.source
@@ -117,6 +126,13 @@ def _unit_interval_fixes(editor: Editor, head: OutputCheck) -> list[Fix]:
         fixes.append(editor.fix("regression", 'use `loss="mse"` with a linear output', patched,
                                 f"the targets are continuous ({value_range(targets)}): a regression loss fits them"))
     return ranked(*fixes)
+
+
+def _two_labels(head: OutputCheck) -> bool:
+    """Integer targets with exactly two values: binary labels, coded some other way than 0/1."""
+    targets = head.targets
+    return bool(targets.integral and head.target_classes == 2 and targets.max is not None
+                and targets.min is not None and targets.max > targets.min)
 
 
 def _outside_activation(editor: Editor, head: OutputCheck) -> Finding | None:
@@ -133,7 +149,7 @@ def _outside_activation(editor: Editor, head: OutputCheck) -> Finding | None:
     return RULE.finding(
         f"targets{head_label(head, editor.head_count)} range {value_range(targets)} but the {head.activation} "
         f"output of `{_layer(head)}` can only produce {span}",
-        line=editor.head_line(head),
+        line=editor.activation_line(head),
         layer=_layer(head),
         evidence=_evidence(head, output_low=low, output_high=high),
         notes=[f"with `{loss_spelling(head)}` the output saturates at its bound and the gradient there vanishes"],

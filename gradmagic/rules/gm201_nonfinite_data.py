@@ -141,10 +141,10 @@ def _row_filter(editor: Editor, preflight: Preflight, stats: ArrayStats) -> Fix 
     arrays = [a for a in (preflight.inputs + preflight.targets) if a.argument in ("x", "y")]
     if not arrays or not all(plain_name(a) for a in arrays) or stats not in arrays:
         return None
-    names = [a.origin.name for a in arrays]
-    if len(set(names)) != len(names):
+    names = [a.origin.expression for a in arrays]  # rows must go from the arrays fit gets, together
+    if len(set(names)) != len(names) or any(a.origin.argument_line is None for a in arrays):
         return None
-    line = max(a.origin.line for a in arrays)
+    line = max(a.origin.argument_line for a in arrays)
     test = " & ".join(f"{{np}}.isfinite({n}).reshape(len({n}), -1).all(axis=1)" for n in names)
     code = f"finite_rows = {test}\n{', '.join(names)} = {', '.join(f'{n}[finite_rows]' for n in names)}"
     patched = insert_data_lines(editor.source, line, code)
