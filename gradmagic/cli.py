@@ -9,7 +9,7 @@ import tokenize
 import traceback
 from pathlib import Path
 
-EXIT_CLEAN, EXIT_ERRORS, EXIT_TOOL = 0, 1, 2
+EXIT_CLEAN, EXIT_ERRORS, EXIT_TOOL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class _UsageError(Exception):
@@ -133,10 +133,19 @@ def run_check(file: str, *, json_out: str | None = None, train: bool = True,
 
     report = None
     try:
-        report = _run_script(source, filename, train, script_args or [])
+        report = _run_script(source, filename, train, script_args or [], argv0=file)
         from gradmagic.views.text import render_report
 
         print(render_report(report, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+    except KeyboardInterrupt:  # Ctrl-C while gradmagic itself works: keep the partial report
+        from gradmagic.report.model import ScriptExit
+
+        print("gradmagic: interrupted", file=sys.stderr)
+        report = report or Report(source=source, filename=filename)
+        if report.script_exit is None or report.script_exit.kind == "completed":
+            report.script_exit = ScriptExit("interrupted", EXIT_INTERRUPTED, "KeyboardInterrupt")
+        _write_json(report, json_out)
+        return EXIT_INTERRUPTED
     except Exception as error:  # noqa: BLE001 - gradmagic's own failure: one line, exit 2
         message = f"{type(error).__name__}: {error}"
         print(f"gradmagic: internal error: {message}", file=sys.stderr)
@@ -146,20 +155,33 @@ def run_check(file: str, *, json_out: str | None = None, train: bool = True,
         return EXIT_TOOL
     if not _write_json(report, json_out):
         return EXIT_TOOL
-    return EXIT_ERRORS if report.has_errors else EXIT_CLEAN
+    return exit_status(report)
 
 
-def _run_script(source: str, filename: str, train: bool, script_args: list[str]):
+def exit_status(report) -> int:
+    """The exit status of ``check`` for a report whose script ran (the table in findings.md).
+
+    The script's own ending decides, as under ``python FILE``: 1 for an uncaught exception,
+    n for ``sys.exit(n)``, 130 when interrupted; a script that ran to its end (or called
+    ``sys.exit(0)``) exits 1 when a finding is an error, else 0.
+    """
+    ended = report.script_exit
+    if ended is None or ended.kind == "completed" or (ended.kind == "exit" and ended.status == 0):
+        return EXIT_ERRORS if report.has_errors else EXIT_CLEAN
+    return ended.status
+
+
+def _run_script(source: str, filename: str, train: bool, script_args: list[str], argv0: str | None = None):
     from gradmagic.capture.run import run_source
 
-    run = run_source(source, filename, train=train, script_args=script_args)
+    run = run_source(source, filename, train=train, script_args=script_args, argv0=argv0)
     if isinstance(run.error, KeyboardInterrupt):
         print("gradmagic: the script was interrupted", file=sys.stderr)
     elif run.error is not None:
         _print_user_traceback(run.error, filename)
         _note_script_error(run.report, run.error, filename, train)
-    if isinstance(run.exit_status, str):  # what Python prints for ``sys.exit("message")``
-        print(run.exit_status, file=sys.stderr)
+    if run.exit_status is not None and not isinstance(run.exit_status, int):
+        print(run.exit_status, file=sys.stderr)  # what Python prints for ``sys.exit("message")``
     elif run.exit_status not in (None, 0):
         print(f"gradmagic: the script called `sys.exit({run.exit_status!r})`", file=sys.stderr)
     return run.report

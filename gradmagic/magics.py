@@ -4,6 +4,10 @@
 namespace, same output, same exception at the end; a diagnosis panel and a diagnosis
 record are displayed before the exception (if any) surfaces. If gradmagic itself fails,
 the cell still runs and a one-line notice says so.
+
+Under ``%gradcheck on`` every cell runs under a check, and a cell that raises an error gradmagic
+explains is diagnosed from what its ``fit`` calls left while it ran: the cell never runs twice.
+Loading the extension does not import TensorFlow; a checked cell does, when it needs it.
 """
 
 from __future__ import annotations
@@ -15,15 +19,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from gradmagic.capture.session import CheckSession, check
 from gradmagic.report.model import Report
-from gradmagic.views.widget import CellText
+
+if TYPE_CHECKING:
+    from gradmagic.capture.session import CheckSession
+    from gradmagic.views.widget import CellText
 
 _HEADER = re.compile(r"^[ \t]*%%gradcheck\b.*(?:\n|$)", re.M)
 NO_FIT_NOTE = "gradmagic: no `fit` call ran in this cell, so there was nothing to check"
@@ -37,6 +43,25 @@ EXPLAINED_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
     (TypeError, "Cannot convert a symbolic tf.Tensor"),
     (TypeError, "unsupported operand type(s) for -: 'NoneType'"),
 )
+
+
+def __getattr__(name: str) -> Any:
+    """``check``, ``CheckSession`` and ``CellText`` on first use: ``%load_ext gradmagic`` must not
+    import TensorFlow (it is imported when a checked cell first needs it)."""
+    if name in ("check", "CheckSession"):
+        from gradmagic.capture import session
+
+        return getattr(session, name)
+    if name == "CellText":
+        from gradmagic.views.widget import CellText
+
+        return CellText
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _check(*args: Any, **kwargs: Any) -> CheckSession:
+    """``gradmagic.capture.session.check``, or whatever replaced ``gradmagic.magics.check``."""
+    return sys.modules[__name__].check(*args, **kwargs)
 
 
 def is_explained(error: BaseException) -> bool:
@@ -97,6 +122,8 @@ def prepare_cell(shell: Any, line: str, body: str) -> PreparedCell:
         match = _HEADER.search(raw)
     header = raw[:match.end()]
     placeholders = header.count("\n")
+    from gradmagic.views.widget import CellText
+
     cell = CellText(cell_id=cell_id, text=raw, header=header, placeholders=placeholders, verified=verified)
 
     transformed = shell.transform_cell(body)
@@ -198,6 +225,8 @@ class GradcheckMagics(Magics):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
         self.auto = False
+        self._hooked = False
+        self._cell: tuple[CheckSession, str, int] | None = None  # the check of the cell running under `on`
 
     @magic_arguments()
     @argument("mode", nargs="?", choices=["on", "off"],
@@ -219,7 +248,7 @@ class GradcheckMagics(Magics):
         of a cell; ``%gradcheck on|off`` on its own line.
         """
         __tracebackhide__ = True
-        args = parse_argstring(self.gradcheck, line)
+        args = self._arguments(line, cell)
         if args.help:
             print(self.gradcheck.parser.format_help())
             return None
@@ -230,6 +259,22 @@ class GradcheckMagics(Magics):
 
             raise UsageError("`on`/`off` belong to the line magic `%gradcheck`, not to `%%gradcheck`")
         return self._run_cell(args, line, cell)
+
+    def _arguments(self, line: str, cell: str | None) -> Any:
+        """The parsed options. For a cell, a bad option is one line on stderr and the cell runs
+        checked with the default options; ``%gradcheck`` alone raises IPython's UsageError."""
+        from IPython.core.error import UsageError
+
+        try:
+            args = parse_argstring(self.gradcheck, line)
+            if args.record_every is not None and args.record_every < 1:
+                raise UsageError(f"argument --record-every: must be at least 1, not {args.record_every}")
+        except UsageError as error:
+            if cell is None:
+                raise
+            _notice(f"ignored the options `{line.strip()}` ({error}); the cell runs with the default check")
+            args = parse_argstring(self.gradcheck, "")
+        return args
 
     # -- %%gradcheck ----------------------------------------------------------------------
 
@@ -246,10 +291,10 @@ class GradcheckMagics(Magics):
             return None
         options: dict[str, Any] = {}
         if args.record_every:
-            options["record_every"] = args.record_every
+            options["record_interval"] = args.record_every  # the recorder's key (evidence/recorder.py)
         session = live = None
         try:
-            session = check(prepared.source, prepared.filename, reraise=True, train=not args.no_train,
+            session = _check(prepared.source, prepared.filename, reraise=True, train=not args.no_train,
                             options=options)
             live = _LiveView(session, prepared.cell, enabled=not args.quiet)
             session.listeners.append(live)
@@ -297,20 +342,69 @@ class GradcheckMagics(Magics):
             _notice(f"could not show the diagnosis ({type(broken).__name__}: {broken})")
 
     # -- %gradcheck on|off ----------------------------------------------------------------
+    #
+    # While `on`, every cell runs under a check (started before the cell, closed after it):
+    # each `fit` is captured as it runs (model, compile settings, the first batch, the
+    # exception). A cell that raises an error gradmagic explains is diagnosed from what its
+    # fits left; the cell is never run again.
 
     def _switch(self, mode: str | None) -> None:
         if mode == "on":
             types = tuple(dict.fromkeys(kind for kind, _ in EXPLAINED_ERRORS))
             self.shell.set_custom_exc(types, self._handler())
+            if not self._hooked:
+                self.shell.events.register("pre_run_cell", self._before_cell)
+                self.shell.events.register("post_run_cell", self._after_cell)
+                self._hooked = True
             self.auto = True
             print("gradmagic: cells that raise a Keras error gradmagic explains are now diagnosed")
         elif mode == "off":
             if self.auto:
                 self.shell.set_custom_exc((), None)
             self.auto = False
+            self._close_cell_session()
             print("gradmagic: automatic diagnosis is off")
         else:
             print(f"gradmagic: automatic diagnosis is {'on' if self.auto else 'off'} (`%gradcheck on|off`)")
+
+    def _before_cell(self, info: Any = None) -> None:
+        """``pre_run_cell``: capture every fit of the cell about to run, under the filename
+        IPython will compile it under (so the report's lines are the cell's lines)."""
+        self._close_cell_session()
+        if not self.auto:
+            return
+        shell = self.shell
+        raw = getattr(info, "raw_cell", None)
+        if not isinstance(raw, str) or not raw.strip() or re.match(r"\s*%%gradcheck\b", raw):
+            return  # a %%gradcheck cell diagnoses itself
+        try:
+            transformed = shell.transform_cell(raw)
+            try:
+                ast.parse(raw)
+                source = raw
+            except SyntaxError:
+                source = transformed
+            # IPython counts a stored cell before `pre_run_cell` and compiles it under the old count
+            number = shell.execution_count - (1 if getattr(info, "store_history", False) else 0)
+            filename = shell.compile.get_code_name(raw, transformed, number)
+            session = _check(source, filename, reraise=True)
+            session.__enter__()
+        except Exception as broken:  # noqa: BLE001 - the cell runs unchecked
+            _notice(f"could not instrument this cell ({type(broken).__name__}: {broken}); it runs unchecked")
+            return
+        self._cell = (session, raw, number)
+
+    def _after_cell(self, result: Any = None) -> None:
+        self._close_cell_session()
+
+    def _close_cell_session(self) -> tuple[CheckSession, str, int] | None:
+        held, self._cell = self._cell, None
+        if held is not None:
+            try:
+                held[0].__exit__(None, None, None)
+            except Exception as broken:  # noqa: BLE001
+                _notice(f"could not restore Keras after the check ({type(broken).__name__}: {broken})")
+        return held
 
     def _handler(self):
         magics = self
@@ -327,48 +421,21 @@ class GradcheckMagics(Magics):
         return handler
 
     def diagnose_failure(self, error: BaseException, tb: TracebackType | None) -> Report | None:
-        """Check the failing cell again without training and show the panel for it."""
-        shell = self.shell
-        cell_id, raw = _current_request(shell)
-        if raw is None:
-            raw = shell.user_ns.get("_ih", [""])[-1] if shell.user_ns.get("_ih") else ""
-        if not raw.strip() or re.match(r"\s*%%gradcheck\b", raw):
+        """Show the panel for the failing cell, built from what its fits left while it ran."""
+        held = self._close_cell_session()
+        if held is None:
             return None
-        transformed = shell.transform_cell(raw)
-        try:
-            ast.parse(raw)
-            source = raw
-        except SyntaxError:
-            source = transformed
-        filename = f"<gradmagic-cell-{shell.execution_count}>"
-        code = compile(transformed, filename, "exec")
-        namespace = dict(shell.user_ns)
-        with check(source, filename, reraise=False, train=False) as report:
-            try:
-                exec(code, namespace)
-            except Exception:  # noqa: BLE001, S110 - without training later statements may fail; the diagnosis stands
-                pass
-        failing_line = _cell_line(tb, shell)
-        for fit in report.fits:
-            if fit.line == failing_line:
-                fit.status = "failed"
-                fit.exception_type = type(error).__name__
-                fit.exception_message = str(error)
+        session, raw, number = held
+        report = session.report
+        if not report.fits:
+            return None  # the error came before any fit: nothing was captured to explain it
+        cell_id, _ = _current_request(self.shell)
         report.cell_id = cell_id
+        report.filename = f"In[{number}]"
+        from gradmagic.views.widget import CellText
+
         present(report, CellText(cell_id=cell_id, text=raw), failed=True, note_without_fit=False)
         return report
-
-
-def _cell_line(tb: TracebackType | None, shell: Any) -> int | None:
-    """The line of the failing cell (its outermost frame compiled by IPython) in a traceback."""
-    names = getattr(shell.compile, "_filename_map", {})
-    line = None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename in names:
-            line = tb.tb_lineno
-            break
-        tb = tb.tb_next
-    return line
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -1,10 +1,11 @@
-"""``python -m gradmagic check``: exit codes 0/1/2, the JSON report and ``tool_error``."""
+"""``python -m gradmagic check``: exit statuses (0/1/n/130/2), `script_exit`, the JSON report and ``tool_error``."""
 
 import json
 import os
 import subprocess
 import sys
 
+import pytest
 from helpers import program
 
 from gradmagic import cli
@@ -79,3 +80,101 @@ def test_explain_prints_the_rule_doc(capsys):
     assert text.startswith("GM003 non-differentiable-op (error)")
     assert "## Fix safety" in text
     assert cli.main(["explain", "GM999"]) == 2
+
+
+# -- how the script ended decides the exit status (findings.md: the exit table, ``script_exit``) --
+
+SCRIPT_ENDINGS = {
+    "completed": ("print('done')\n", 0, {"kind": "completed", "status": 0, "exception_type": None}),
+    "exit_0": ("import sys\nsys.exit(0)\n", 0, {"kind": "exit", "status": 0, "exception_type": None}),
+    "exit_none": ("import sys\nsys.exit()\n", 0, {"kind": "exit", "status": 0, "exception_type": None}),
+    "exit_3": ("import sys\nsys.exit(3)\n", 3, {"kind": "exit", "status": 3, "exception_type": None}),
+    "exit_2": ("import sys\nsys.exit(2)\n", 2, {"kind": "exit", "status": 2, "exception_type": None}),
+    "exit_message": ("import sys\nsys.exit('the loss is too high')\n", 1,
+                     {"kind": "exit", "status": 1, "exception_type": None}),
+    "exception": ("config = {}\nconfig['units']\n", 1, {"kind": "exception", "status": 1, "exception_type": "KeyError"}),
+    "interrupted": ("raise KeyboardInterrupt\n", 130,
+                    {"kind": "interrupted", "status": 130, "exception_type": "KeyboardInterrupt"}),
+}
+
+
+@pytest.mark.parametrize("ending", sorted(SCRIPT_ENDINGS))
+def test_exit_status_follows_how_the_script_ended(tmp_path, capsys, ending):
+    source, status, script_exit = SCRIPT_ENDINGS[ending]
+    script = tmp_path / f"{ending}.py"
+    script.write_text(source)
+    out = tmp_path / "report.json"
+    assert cli.main(["check", str(script), "--json", str(out)]) == status
+    data = json.loads(out.read_text())
+    assert data["script_exit"] == script_exit
+    assert data["tool_error"] is None
+    err = capsys.readouterr().err
+    if ending == "exit_message":
+        assert "the loss is too high" in err.splitlines()
+
+
+def test_a_real_sigint_exits_130_and_keeps_the_partial_report(tmp_path):
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(program("healthy/regression").read_text()
+                      + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGINT)\nprint('not reached')\n")
+    out = tmp_path / "report.json"
+    done = _run("check", str(script), "--json", str(out))
+    assert done.returncode == 130, done.stdout + done.stderr
+    assert "not reached" not in done.stdout
+    data = json.loads(out.read_text())
+    assert data["script_exit"] == {"kind": "interrupted", "status": 130, "exception_type": "KeyboardInterrupt"}
+    assert data["fits"] and data["fits"][0]["status"] == "completed"  # the partial report is written
+
+
+def test_sys_exit_n_in_a_subprocess(tmp_path):
+    script = tmp_path / "gate.py"
+    script.write_text(program("broken/gm003_argmax_loss").read_text() + "\nimport sys\nsys.exit(3)\n")
+    out = tmp_path / "report.json"
+    done = _run("check", str(script), "--json", str(out))
+    assert done.returncode == 1, done.stderr  # the failing fit raised: an uncaught exception
+    assert json.loads(out.read_text())["script_exit"]["kind"] == "exception"
+
+    script.write_text("import sys\nprint(sys.argv[0])\nsys.exit(3)\n")
+    done = _run("check", "gate.py", "--json", str(out), cwd=tmp_path)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.splitlines()[0] == "gate.py"  # argv[0] as the user typed it
+    data = json.loads(out.read_text())
+    assert data["script_exit"] == {"kind": "exit", "status": 3, "exception_type": None}
+    assert data["tool_error"] is None
+
+
+def test_error_findings_then_sys_exit_0_exits_1(tmp_path, capsys):
+    source = program("broken/gm003_argmax_loss").read_text().replace(
+        "model.fit(x, y, epochs=2, verbose=0)",
+        "try:\n    model.fit(x, y, epochs=2, verbose=0)\nexcept ValueError:\n    pass\nimport sys\nsys.exit(0)")
+    script = tmp_path / "swallowed.py"
+    script.write_text(source)
+    out = tmp_path / "report.json"
+    assert cli.main(["check", str(script), "--json", str(out)]) == 1
+    data = json.loads(out.read_text())
+    assert data["script_exit"] == {"kind": "exit", "status": 0, "exception_type": None}
+    assert "GM003" in {f["code"] for f in data["findings"]}
+
+
+def test_argv0_is_the_path_as_typed(tmp_path, capsys, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    script = tmp_path / "sub" / "show_argv.py"
+    script.write_text("import sys\nprint('ARGV', sys.argv)\nprint('FILE', __file__)\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check", "sub/show_argv.py", "--", "--epochs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "ARGV ['sub/show_argv.py', '--epochs', '3']" in out
+    assert f"FILE {script.resolve()}" in out  # __file__ is absolute, as python FILE makes it
+
+
+def test_gradmagic_failures_exit_2_with_script_exit_null(tmp_path, capsys):
+    out = tmp_path / "report.json"
+    assert cli.main(["check", str(tmp_path / "nope.py"), "--json", str(out)]) == 2
+    data = json.loads(out.read_text())
+    assert data["tool_error"] and data["script_exit"] is None
+    script = tmp_path / "tiny.py"
+    script.write_text("x = 1\n")
+    capsys.readouterr()
+    assert cli.main(["check", str(script), "--json", str(tmp_path / "no_such_dir" / "r.json")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("error: cannot write the JSON report to")

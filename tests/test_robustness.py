@@ -118,7 +118,7 @@ def test_error_before_any_fit_is_in_the_report_and_json(tmp_path, capsys):
     script = tmp_path / "config_typo.py"
     script.write_text("import keras\nconfig = {'units': 8}\nunits = config['unit']\n")
     out = tmp_path / "report.json"
-    assert cli.main(["check", str(script), "--json", str(out)]) == 0  # no error finding (findings.md)
+    assert cli.main(["check", str(script), "--json", str(out)]) == 1  # an uncaught exception (findings.md)
     captured = capsys.readouterr()
     assert "gradmagic: the script stopped at line 3 with `KeyError: 'unit'`" in captured.out
     assert "Traceback (script frames only)" in captured.err and "KeyError: 'unit'" in captured.err
@@ -132,7 +132,7 @@ def test_sys_exit_message_is_still_printed(tmp_path, capsys):
     script.write_text(ARRAYS + "history = model.fit(x, y, epochs=1, verbose=0)\n"
                       "import sys\nsys.exit('loss too high')\n")
     keras.backend.clear_session()
-    assert cli.main(["check", str(script)]) == 0
+    assert cli.main(["check", str(script)]) == 1  # sys.exit("message") exits 1, as under python
     captured = capsys.readouterr()
     assert "loss too high" in captured.err
     assert "1 fit call(s) checked, no problems found" in captured.out
@@ -237,7 +237,7 @@ inputs = keras.Input((4,))
 model = keras.Model(inputs, Clip()(inputs))
 """)
     out = tmp_path / "report.json"
-    assert cli.main(["check", str(script), "--json", str(out)]) == 0
+    assert cli.main(["check", str(script), "--json", str(out)]) == 1  # the script's uncaught exception
     notice = "the script stopped at line 7 with `AttributeError: 'SymbolicTensor' object has no attribute 'numpy'`"
     assert json.loads(out.read_text())["notices"] == [notice]
     assert f"gradmagic: {notice}" in capsys.readouterr().out
@@ -275,7 +275,7 @@ def test_no_train_says_why_a_script_using_the_history_stops(tmp_path, capsys):
     script = tmp_path / "uses_history.py"
     script.write_text(ARRAYS + "history = model.fit(x, y, epochs=1, verbose=0)\nprint(history.history)\n")
     keras.backend.clear_session()
-    assert cli.main(["check", str(script), "--no-train"]) == 0
+    assert cli.main(["check", str(script), "--no-train"]) == 1  # the script's uncaught AttributeError
     assert ("gradmagic: the script stopped at line 11 with `AttributeError: 'NoneType' object has no attribute "
             "'history'` (with `--no-train`, `fit` returns None)") in capsys.readouterr().out
 
@@ -293,7 +293,7 @@ def loss(y_true, y_pred):
     return tf.reduce_mean(tf.cast(tf.argmax(y_pred, axis=-1), tf.float32))
 model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
 model.compile(optimizer="adam", loss=loss)
-with gradmagic.check() as inner:
+with gradmagic.check(reraise=False) as inner:
     model.fit(x, y, epochs=1, verbose=0)
 print(sorted(inner.codes()))
 '''

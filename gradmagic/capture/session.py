@@ -8,6 +8,7 @@ report; the user's ``fit`` still runs with the same arguments.
 from __future__ import annotations
 
 import contextlib
+import copy
 import sys
 import threading
 import time
@@ -36,7 +37,7 @@ _open_sessions: list[CheckSession] = []  # outermost first; a nested check repor
 class CheckSession:
     """One active check. Use through :func:`gradmagic.check`."""
 
-    def __init__(self, source: SourceUnit, *, reraise: bool = False, probe: bool = True,
+    def __init__(self, source: SourceUnit, *, reraise: bool = True, probe: bool = True,
                  train: bool = True, options: dict[str, Any] | None = None) -> None:
         self.source = source
         self.reraise = reraise
@@ -148,15 +149,15 @@ class CheckSession:
 
     def _before_fit(self, method, original, model, line, args, kwargs):
         index = len(self.evidence)
-        if method == "fit":
-            fit_args = FitArguments.bind(original, model, args, kwargs)
-        else:
-            fit_args = FitArguments.bind(original, model, args, kwargs)
+        # bound against Keras's own signature to read the arguments; what stands at
+        # keras.Model.<method> (a user's wrapper, say) still gets them as the user passed them
+        fit_args = FitArguments.bind(method, model, args, kwargs)
+        if method != "fit":
             fit_args.arguments.setdefault("batch_size", None)
         sample, replacements = sample_fit_data(fit_args)
-        if replacements:
-            fit_args.arguments.update(replacements)
-            args, kwargs = (), fit_args.arguments
+        for name, value in replacements.items():
+            fit_args.arguments[name] = value
+            args, kwargs = FitArguments.place(method, args, kwargs, name, value)
         evidence = FitEvidence(
             index=index,
             line=line,
@@ -229,7 +230,7 @@ class CheckSession:
         )
         try:
             for finding in run_rules(self.source, evidence, self.evidence[:-1]):
-                self.report.add(finding)
+                self.report.add(finding, fit=evidence.index)  # one finding per cause across fits and layers
         except Exception as error:  # noqa: BLE001
             self._notice(f"a gradmagic rule failed ({type(error).__name__}: {error})")
         try:
@@ -244,9 +245,11 @@ class CheckSession:
         for outer in _open_sessions:
             if outer is self or outer.source.filename != self.source.filename:
                 continue
-            outer.report.fits.append(self.report.fits[-1])
+            fit = self.report.fits[-1]
+            outer.report.fits.append(fit)
             for finding in self.report.findings:
-                outer.report.add(finding)
+                if fit.index in finding.fit_indices or not finding.fit_indices:
+                    outer.report.add(copy.deepcopy(finding), fit=fit.index)  # a copy: merging edits it
 
     def _keep_history(self, evidence: FitEvidence) -> None:
         """The recorder's bounded history goes into ``report.history["fits"]``; its notices too."""
@@ -293,7 +296,7 @@ class _Missing:
 _MISSING = _Missing()
 
 
-def check(source: str | None = None, filename: str | None = None, *, reraise: bool = False,
+def check(source: str | None = None, filename: str | None = None, *, reraise: bool = True,
           probe: bool = True, train: bool = True, options: dict[str, Any] | None = None) -> CheckSession:
     """Diagnose every ``fit`` call made while the returned context is active.
 
@@ -301,8 +304,10 @@ def check(source: str | None = None, filename: str | None = None, *, reraise: bo
         source: the text of the cell or script being checked; lines in the report refer
             to it. Defaults to the file of the calling frame.
         filename: the filename ``source`` is compiled under. Defaults to the caller's file.
-        reraise: re-raise an exception from ``fit`` after diagnosing it. Defaults to False
-            (the failed ``fit`` returns None and the exception is kept in the report).
+        reraise: re-raise an exception from ``fit`` after diagnosing it (the report is
+            complete by then), so a program behaves inside the block as outside it.
+            Defaults to True; ``reraise=False`` makes a failed ``fit`` return None, the
+            exception being kept in the report. A ``KeyboardInterrupt`` always propagates.
         probe: run the one-batch gradient probe before training. Defaults to True.
         train: run ``fit`` itself. Defaults to True; False checks without training.
 
@@ -313,6 +318,9 @@ def check(source: str | None = None, filename: str | None = None, *, reraise: bo
         >>> with gradmagic.check() as report:
         ...     model.fit(x, y)
         >>> print(report.codes())
+
+        A failing ``fit`` raises its own exception out of the block; the report holds the
+        diagnosis (``reraise=False`` keeps going instead).
     """
     if filename is None or source is None:
         caller = sys._getframe(1)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
+import os
 import random
 import types
 from dataclasses import dataclass, field
@@ -47,19 +49,50 @@ class DataSample:
         return self.x is not None
 
 
+_KERAS_DIR = os.path.dirname(os.path.abspath(keras.__file__)) + os.sep
+
+
+@functools.cache
+def keras_signature(method: str) -> inspect.Signature:
+    """The signature of Keras's own ``keras.Model.<method>``, found through the MRO.
+
+    Not the object standing at the class attribute: that may be a user's ``(*args, **kwargs)``
+    wrapper, a subclass override or another tool's patch, whose signature says nothing about
+    which argument is which. Only used to *read* arguments, never to re-pass them.
+    """
+    for owner in keras.Model.__mro__:
+        function = owner.__dict__.get(method)
+        code = getattr(function, "__code__", None)
+        if code is not None and os.path.abspath(code.co_filename).startswith(_KERAS_DIR):
+            return inspect.signature(function)
+    raise LookupError(f"Keras's own Model.{method} was not found")
+
+
 @dataclass
 class FitArguments:
-    """``fit``'s arguments bound to its signature, with the data argument possibly replaced."""
+    """``fit``'s arguments bound to Keras's own signature (read only, with the data argument
+    possibly replaced)."""
 
     arguments: dict[str, Any]
 
     @classmethod
-    def bind(cls, fit: Callable, model: keras.Model, args: tuple, kwargs: dict) -> FitArguments:
-        signature = inspect.signature(fit)
+    def bind(cls, method: str | Callable, model: keras.Model, args: tuple, kwargs: dict) -> FitArguments:
+        """``method``: ``"fit"`` or ``"train_on_batch"`` (or a function of that name)."""
+        signature = keras_signature(method if isinstance(method, str) else method.__name__)
         bound = signature.bind(model, *args, **kwargs)
         arguments = dict(bound.arguments)
         arguments.pop(next(iter(signature.parameters)))
         return cls(arguments)
+
+    @staticmethod
+    def place(method: str, args: tuple, kwargs: dict, name: str, value: Any) -> tuple[tuple, dict]:
+        """``(args, kwargs)`` with argument ``name`` set to ``value`` where the user passed it:
+        at its index when it was passed positionally, as a keyword otherwise."""
+        parameters = list(keras_signature(method).parameters)[1:]
+        index = parameters.index(name)
+        if index < len(args):
+            return (*args[:index], value, *args[index + 1:]), dict(kwargs)
+        return tuple(args), {**kwargs, name: value}
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.arguments.get(name, default)

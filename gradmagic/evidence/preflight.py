@@ -113,7 +113,15 @@ class ArrayStats:
 
     @property
     def line(self) -> int | None:
+        """Where the values were introduced (traced back through copies and casts)."""
         return self.origin.line if self.origin else None
+
+    @property
+    def final_line(self) -> int | None:
+        """Where the array ``fit`` gets is last assigned: the place to rescale it."""
+        if self.origin is None:
+            return None
+        return self.origin.argument_line or self.origin.line
 
 
 @dataclass

@@ -525,6 +525,22 @@ def run_probe(model: keras.Model, sample: DataSample, source: SourceUnit) -> Pro
         ensure_built(model, sample)
     except Exception as error:  # noqa: BLE001 - the user's forward pass failed; keep its own error
         return ProbeResult(mode="compile", error=_error(error.__cause__ or error.__context__ or error, source))
-    if keras_adapter.runs_eagerly(model):
-        return probe_eager_loss(model, sample, source)
-    return probe_compiled_loss(model, sample, source)
+    result = probe_compiled_loss(model, sample, source)
+    if result.error is not None and keras_adapter.runs_eagerly(model):
+        # the step cannot be traced (``.numpy()`` on a symbolic tensor), but fit runs it eagerly: so does the probe
+        with _global_random_state_kept():
+            return probe_eager_loss(model, sample, source)
+    return result
+
+
+@contextlib.contextmanager
+def _global_random_state_kept():
+    """NumPy's and ``random``'s global generators as they were: the probe consumes no randomness of the run."""
+    import random
+
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        yield
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)

@@ -210,22 +210,20 @@ class _RecorderSession:
         return True
 
     def add_callback(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        """``fit``'s arguments with the recorder's callback added (user objects are not changed)."""
+        """``fit``'s arguments with the recorder's callback added to ``callbacks`` where the user
+        passed it (at its index, or as a keyword); nothing else changes and no user object is
+        changed. Read against Keras's own signature, whatever stands at ``keras.Model.fit``."""
         from gradmagic.evidence.batches import FitArguments
 
         if self.evidence.method != "fit":
             return args, kwargs
-        fit = keras.Model.fit
-        original = getattr(fit, "__wrapped__", fit)
-        bound = FitArguments.bind(original, self.model, args, kwargs).arguments
-        callbacks = bound.get("callbacks")
+        callbacks = FitArguments.bind("fit", self.model, args, kwargs).get("callbacks")
         if isinstance(callbacks, keras.callbacks.CallbackList):
             callbacks.callbacks.append(self.callback)
             self.callback.set_model(self.model)
             self.injected_into = callbacks
             return args, kwargs
-        bound["callbacks"] = [*(callbacks or []), self.callback]
-        return (), bound
+        return FitArguments.place("fit", args, kwargs, "callbacks", [*(callbacks or []), self.callback])
 
     def abandon(self, notice: str) -> None:
         for restore in reversed(self.restores):

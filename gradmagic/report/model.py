@@ -7,12 +7,14 @@ meanings follow the public contract in ``findings.md``; do not rename them.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 Safety = Literal["safe", "review"]
 FitStatus = Literal["completed", "failed", "interrupted"]
+ScriptExitKind = Literal["completed", "exception", "exit", "interrupted"]
 
 SEVERITY_ORDER: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
 
@@ -48,12 +50,27 @@ class Finding:
     notes: list[str] = field(default_factory=list)
     step: int | None = None
     span: list[int] | None = None  # [start, end) columns of the offending text on ``line``
+    caused_by: int | None = None  # index in ``Report.findings`` of the finding this one follows from
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         data = dict(data)
         data["fixes"] = [Fix(**f) for f in data.get("fixes", [])]
         return cls(**data)
+
+    @property
+    def fit_indices(self) -> list[int]:
+        """The ``fit`` calls this finding was seen in (``evidence["fits"]``); empty when unknown."""
+        fits = self.evidence.get("fits") if isinstance(self.evidence, dict) else None
+        return list(fits) if isinstance(fits, list) else []
+
+    @property
+    def layer_names(self) -> list[str]:
+        """Every layer this finding covers: the merged ``evidence["layers"]``, else ``layer``."""
+        entries = _merged_layers(self)
+        if entries:
+            return [entry["layer"] for entry in entries]
+        return [self.layer] if self.layer else []
 
 
 @dataclass
@@ -70,6 +87,19 @@ class FitRecord:
 
 
 @dataclass
+class ScriptExit:
+    """How the checked script ended (``python -m gradmagic check``): the contract's ``script_exit``.
+
+    ``status`` is the exit status the script itself asked for: 0 when it ran to its end, 1 for an
+    uncaught exception or ``sys.exit("message")``, n for ``sys.exit(n)``, 130 when interrupted.
+    """
+
+    kind: ScriptExitKind
+    status: int
+    exception_type: str | None = None
+
+
+@dataclass
 class Report:
     """Every finding for every ``fit`` call of one cell or script."""
 
@@ -83,6 +113,7 @@ class Report:
     graph: dict[str, Any] | None = None
     history: dict[str, Any] | None = None
     duration_s: float | None = None
+    script_exit: ScriptExit | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -100,26 +131,126 @@ class Report:
             counts[finding.severity] += 1
         return counts
 
-    def add(self, finding: Finding) -> None:
-        """Add a finding unless the same code, line, layer and message is already there."""
-        key = (finding.code, finding.line, finding.layer, finding.message)
-        for existing in self.findings:
-            if (existing.code, existing.line, existing.layer, existing.message) == key:
+    def add(self, finding: Finding, fit: int | None = None) -> None:
+        """Add a finding; one cause seen in several ``fit`` calls or layers stays one finding.
+
+        ``fit`` is the index of the ``fit`` call the finding comes from. With it:
+
+        - a finding with the same code, line and layer as one from an earlier fit is merged
+          into that one: its index joins ``evidence["fits"]`` (set to ``[fit]`` on the first);
+        - for the per-layer codes (``LAYER_MERGED_CODES`` in the rule registry), a finding of
+          the same code and the same fit for another layer is merged too: the layers are listed
+          in ``evidence["layers"]``, the first layer keeps ``layer``, ``line`` and ``fixes``.
+
+        Without ``fit``, an exact copy (code, line, layer, message) is dropped. Then every
+        finding's ``caused_by`` is linked again and ``findings`` re-ordered (causes first).
+        """
+        if any(existing is finding for existing in self.findings):
+            return
+        if fit is None:
+            key = (finding.code, finding.line, finding.layer, finding.message)
+            if any((f.code, f.line, f.layer, f.message) == key for f in self.findings):
                 return
-        self.findings.append(finding)
-        self.findings.sort(key=lambda f: SEVERITY_ORDER[f.severity])  # stable: keeps the rules' order
+            self.findings.append(finding)
+        elif not self._merge(finding, fit):
+            finding.evidence = {**(finding.evidence or {}), "fits": [fit]}
+            self.findings.append(finding)
+        self.link_causes()
+
+    def _merge(self, finding: Finding, fit: int) -> bool:
+        """Merge ``finding`` (of fit ``fit``) into an existing finding of the same cause, if any."""
+        per_layer, summaries = _layer_policy()
+        for existing in self.findings:
+            if existing.code != finding.code:
+                continue
+            fits = existing.fit_indices
+            same_place = (existing.line, existing.layer) == (finding.line, finding.layer)
+            if same_place and existing.message == finding.message and fit in fits:
+                return True  # the very same finding twice for one fit
+            covered = finding.code in per_layer and finding.layer is not None \
+                and finding.layer in existing.layer_names
+            if fits and fit not in fits and (same_place or covered):
+                existing.evidence["fits"] = sorted({*fits, fit})  # an earlier fit's cause: keep the first
+                return True
+        if finding.code in per_layer and finding.layer is not None:
+            for existing in self.findings:
+                if existing.code == finding.code and fit in existing.fit_indices and existing.layer:
+                    if finding.layer not in existing.layer_names:
+                        _merge_layer(existing, finding, summaries.get(finding.code))
+                    return True
+        return False
+
+    def link_causes(self, consequences: dict[str, tuple[str, ...]] | None = None) -> None:
+        """Set every finding's ``caused_by`` and order ``findings``: causes first, then consequences.
+
+        A finding whose code is a key of ``consequences`` (default: ``CONSEQUENCES`` of the rule
+        registry) follows from a finding of one of the listed codes seen in the same fit; the
+        first listed code found wins. Within each group the order is by severity, stable.
+        """
+        table = _consequences() if consequences is None else consequences
+        cause_of: dict[int, Finding] = {}
+        for finding in self.findings:
+            for code in table.get(finding.code, ()):
+                cause = next((c for c in self.findings if c is not finding and c.code == code
+                              and _same_fit(c, finding)), None)
+                if cause is not None:
+                    cause_of[id(finding)] = cause
+                    break
+        for finding in self.findings:  # a cycle in the table must not make a loop of findings
+            seen, current = {id(finding)}, cause_of.get(id(finding))
+            while current is not None:
+                if id(current) in seen:
+                    cause_of.pop(id(finding), None)
+                    break
+                seen.add(id(current))
+                current = cause_of.get(id(current))
+        self.findings.sort(key=lambda f: (id(f) in cause_of, SEVERITY_ORDER[f.severity]))  # stable
+        position = {id(f): index for index, f in enumerate(self.findings)}
+        for finding in self.findings:
+            cause = cause_of.get(id(finding))
+            finding.caused_by = position[id(cause)] if cause is not None else None
+
+    def consequences_of(self, index: int) -> list[int]:
+        """Indices of the findings that follow from ``findings[index]``, directly or not."""
+        found: list[int] = []
+        frontier = [index]
+        while frontier:
+            current = frontier.pop(0)
+            for i, finding in enumerate(self.findings):
+                if finding.caused_by == current and i not in found and i != index:
+                    found.append(i)
+                    frontier.append(i)
+        return found
+
+    def fixes_to_show(self, finding: Finding) -> list[Fix]:
+        """``finding.fixes`` less those its causes already offer: views say each fix once.
+
+        (The JSON keeps every finding's fixes: a consequence carries its cause's fixes.)
+        """
+        offered: set[tuple[str, str]] = set()
+        seen: set[int] = set()
+        cause = finding.caused_by
+        while cause is not None and 0 <= cause < len(self.findings) and cause not in seen:
+            seen.add(cause)
+            offered.update((fix.id, fix.patched_source) for fix in self.findings[cause].fixes)
+            cause = self.findings[cause].caused_by
+        return [fix for fix in finding.fixes if (fix.id, fix.patched_source) not in offered]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The report as strict-JSON data: NaN/Inf as ``"NaN"``/``"Infinity"``/``"-Infinity"``."""
+        return strict_jsonable(asdict(self))
 
     def to_json(self, **kwargs: Any) -> str:
-        return json.dumps(self.to_dict(), default=_jsonable, **kwargs)
+        kwargs.setdefault("allow_nan", False)  # a bare NaN/Infinity here is a bug: fail loudly
+        return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
         data = dict(data)
         data["fits"] = [FitRecord(**f) for f in data.get("fits", [])]
         data["findings"] = [Finding.from_dict(f) for f in data.get("findings", [])]
+        if data.get("script_exit") is not None:  # older reports have no ``script_exit``
+            data["script_exit"] = ScriptExit(**data["script_exit"])
         return cls(**data)
 
     @classmethod
@@ -127,13 +258,115 @@ class Report:
         return cls.from_dict(json.loads(text))
 
 
-def _jsonable(value: Any) -> Any:
-    """Numbers from NumPy/TF become plain Python numbers in JSON."""
+def strict_jsonable(value: Any) -> Any:
+    """A copy of ``value`` that strict JSON accepts.
+
+    NaN and infinities become ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; NumPy/TF scalars
+    and arrays become plain numbers and lists; tuples and sets become lists; anything else
+    that is not JSON becomes its ``str``.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float(value)
+    if isinstance(value, dict):
+        return {str(key): strict_jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [strict_jsonable(item) for item in value]
+    if hasattr(value, "numpy") and callable(value.numpy):  # a TF eager tensor
+        try:
+            return strict_jsonable(value.numpy())
+        except Exception:  # noqa: BLE001 - a symbolic tensor has no value
+            return str(value)
+    if hasattr(value, "tolist") and callable(value.tolist):  # NumPy scalars and arrays
+        try:
+            return strict_jsonable(value.tolist())
+        except Exception:  # noqa: BLE001
+            return str(value)
     for cast in (int, float):
         try:
             as_python = cast(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             continue
-        if as_python == value:
-            return as_python
+        if as_python == value or (isinstance(as_python, float) and math.isnan(as_python)):
+            return strict_jsonable(as_python)
     return str(value)
+
+
+def _same_fit(a: Finding, b: Finding) -> bool:
+    """Seen in a common ``fit`` call (or at least one of them does not say which)."""
+    fits_a, fits_b = a.fit_indices, b.fit_indices
+    return not fits_a or not fits_b or bool(set(fits_a) & set(fits_b))
+
+
+def _merged_layers(finding: Finding) -> list[dict[str, Any]] | None:
+    """The per-layer entries a layer merge wrote into ``evidence["layers"]``, or None."""
+    entries = finding.evidence.get("layers") if isinstance(finding.evidence, dict) else None
+    if isinstance(entries, list) and entries and all(isinstance(e, dict) and "layer" in e for e in entries):
+        return entries
+    return None
+
+
+def _layer_entry(finding: Finding) -> dict[str, Any]:
+    evidence = {k: v for k, v in (finding.evidence or {}).items() if k != "fits"}
+    return {"layer": finding.layer, "line": finding.line, "step": finding.step, "message": finding.message,
+            **evidence}
+
+
+def _merge_layer(existing: Finding, finding: Finding, summary: Any = None) -> None:
+    """Add ``finding``'s layer to ``existing``: one finding that lists every layer."""
+    entries = _merged_layers(existing)
+    if entries is None:
+        entries = [_layer_entry(existing)]
+    entries.append(_layer_entry(finding))
+    existing.evidence["layers"] = entries
+    steps = [e["step"] for e in entries if isinstance(e.get("step"), int)]
+    existing.step = min(steps) if steps else existing.step
+    text = None
+    if summary is not None:
+        try:
+            text = summary(entries)
+        except Exception:  # noqa: BLE001 - a summary must not lose the finding
+            text = None
+    existing.message = text or _layers_message(entries)
+
+
+LISTED_LAYERS = 8  # a merged finding's message names at most this many layers
+
+
+def listed_layers(entries: list[dict[str, Any]], describe: Any = None) -> str:
+    """```dense` (…), `dense_1` (…) … and 3 more``: the layers of a merged finding, for its message."""
+    names = []
+    for entry in entries[:LISTED_LAYERS]:
+        detail = describe(entry) if describe is not None else None
+        names.append(f"`{entry['layer']}` ({detail})" if detail else f"`{entry['layer']}`")
+    more = len(entries) - LISTED_LAYERS
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def _layers_message(entries: list[dict[str, Any]]) -> str:
+    first = str(entries[0].get("message") or "").rstrip(".")
+    return f"{first}; the same in {len(entries) - 1} more layer(s): {listed_layers(entries[1:])}"
+
+
+def _layer_policy() -> tuple[frozenset[str], dict[str, Any]]:
+    """The per-layer codes and their merged messages, from the rule registry (the one table)."""
+    try:
+        from gradmagic.rules.registry import LAYER_MERGED_CODES, LAYER_SUMMARIES
+    except ImportError:  # pragma: no cover - the report is usable without the rules
+        return frozenset(), {}
+    return frozenset(LAYER_MERGED_CODES), LAYER_SUMMARIES
+
+
+def _consequences() -> dict[str, tuple[str, ...]]:
+    try:
+        from gradmagic.rules.registry import CONSEQUENCES
+    except ImportError:  # pragma: no cover
+        return {}
+    return CONSEQUENCES

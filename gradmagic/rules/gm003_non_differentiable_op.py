@@ -131,16 +131,14 @@ def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) 
 
 
 def _inside_function(ctx: RuleContext, line: int | None) -> bool:
-    """Whether ``line`` is in a ``call``/``train_step``-like method of a class (a layer or model)."""
+    """Whether ``line`` is in the ``call`` method of a class: a layer's forward pass."""
     import ast
 
     tree = ctx.source.tree
     if tree is None or line is None:
         return False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node.lineno <= line <= (node.end_lineno or node.lineno):
-            return True
-    return False
+    return any(isinstance(node, ast.FunctionDef) and node.name == "call"
+               and node.lineno <= line <= (node.end_lineno or node.lineno) for node in ast.walk(tree))
 
 
 def _metric_used_as_loss(loss_config) -> keras.metrics.Metric | None:

@@ -79,7 +79,7 @@ def _finding(editor: Editor, preflight: Preflight, stats: ArrayStats, scale: flo
     return RULE.finding(
         f"inputs `{name}` range {num(stats.min)}..{num(stats.max)} (mean {num(stats.mean)}), far from the unit "
         "scale the first layer's initial weights assume",
-        line=stats.line or editor.ctx.fit.line,
+        line=stats.final_line or editor.ctx.fit.line,
         evidence=evidence,
         notes=notes + ([f"the first layer is a `{first}`, which does not rescale its inputs"] if first else []),
         help=("divide the pixels by 255" if pixel_like(stats)
@@ -101,7 +101,7 @@ def _axes(stats: ArrayStats) -> str:
 def _fixes(editor: Editor, stats: ArrayStats) -> list[Fix]:
     if not plain_name(stats):
         return []
-    name, line = stats.origin.name, stats.origin.line
+    name, line = stats.origin.expression, stats.final_line  # rescale the array fit gets
     fixes: list[Fix | None] = []
     divide = insert_data_lines(editor.source, line, f"{name} = {name} / 255.0")
     standardise = insert_data_lines(

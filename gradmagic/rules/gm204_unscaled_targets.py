@@ -75,7 +75,7 @@ def _finding(editor: Editor, head: OutputCheck, scale: float) -> Finding:
         f"regression targets `{name}`{head_label(head, editor.head_count)} range {value_range(targets)} "
         f"(mean {num(targets.mean)}, std {num(targets.std)}), far from the unit scale of a fresh "
         f"{head.activation or 'linear'} output",
-        line=targets.line or editor.ctx.fit.line,
+        line=targets.final_line or editor.ctx.fit.line,
         layer=head.units_layer.name if head.units_layer else head.layer,
         evidence={"array": name, "min": targets.min, "max": targets.max, "mean": targets.mean, "std": targets.std,
                   "loss": head.loss.name, "loss_first_batch": head.loss_value, "rows_scanned": targets.rows_scanned,
@@ -90,7 +90,7 @@ def _fixes(editor: Editor, head: OutputCheck) -> list[Fix]:
     targets = head.targets
     if not plain_name(targets):
         return []
-    name, line = targets.origin.name, targets.origin.line
+    name, line = targets.origin.expression, targets.final_line  # rescale the array fit gets
     fixes: list[Fix | None] = []
     patched = insert_data_lines(editor.source, line,
                                 f"{name}_mean, {name}_std = {name}.mean(), {name}.std()\n"

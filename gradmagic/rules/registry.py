@@ -6,7 +6,7 @@ from typing import Iterator
 
 from gradmagic.capture.source import SourceUnit
 from gradmagic.evidence.fit_evidence import FitEvidence
-from gradmagic.report.model import Finding
+from gradmagic.report.model import Finding, listed_layers
 from gradmagic.rules import (
     gm001_no_gradients,
     gm002_partial_gradients,
@@ -83,6 +83,50 @@ RULES: dict[str, Rule] = {
 def get_rule(code: str) -> Rule:
     """The rule for ``code`` (e.g. ``"GM003"``); raises KeyError for unknown codes."""
     return RULES[code.upper()]
+
+
+# -- how findings relate (the one place; ``Report.add`` / ``Report.link_causes`` read it) -------
+
+_NO_GRADIENT_CAUSES = ("GM003", "GM004", "GM005", "GM006", "GM007", "GM008", "GM009", "GM010",
+                       "GM011", "GM012")
+
+#: symptom code -> the codes it follows from when found in the same ``fit`` (first found wins).
+#: The consequence gets ``caused_by`` = the cause's index. Must stay acyclic.
+CONSEQUENCES: dict[str, tuple[str, ...]] = {
+    "GM001": _NO_GRADIENT_CAUSES,
+    "GM002": _NO_GRADIENT_CAUSES,
+    "GM301": ("GM201", "GM203", "GM307", "GM302"),
+    "GM310": ("GM201", "GM203", "GM307", "GM302"),
+    "GM304": ("GM201", "GM307", "GM302"),
+    "GM305": ("GM202",),
+    "GM303": ("GM305", "GM304"),
+    "GM306": ("GM003", "GM304", "GM305"),
+    "GM309": ("GM103", "GM104", "GM009", "GM201", "GM203", "GM307", "GM308", "GM304", "GM305", "GM306",
+              "GM303", "GM202", "GM204"),
+}
+
+#: codes reported per layer: one finding per fit lists every layer (``evidence["layers"]``).
+LAYER_MERGED_CODES: tuple[str, ...] = ("GM002", "GM302", "GM303", "GM304", "GM305", "GM306", "GM310")
+
+
+def _dead_units_summary(entries: list[dict]) -> str:
+    listed = listed_layers(entries, lambda e: f"{e.get('dead_units')}/{e.get('units')}")
+    return f"units of {len(entries)} layers output 0 for every sample, so they are dead and cannot learn: {listed}"
+
+
+def _saturated_summary(entries: list[dict]) -> str:
+    def share(entry: dict) -> str:
+        fraction = entry.get("saturated_fraction")
+        percent = f", {int(round(fraction * 100))} %" if isinstance(fraction, (int, float)) else ""
+        return f"{entry.get('activation')}{percent}"
+
+    return (f"most outputs of {len(entries)} layers sit in their flat region, where the gradient is almost 0: "
+            f"{listed_layers(entries, share)}")
+
+
+#: code -> the message of a finding merged over several layers (default: the first layer's
+#: message and the other layers' names).
+LAYER_SUMMARIES = {"GM304": _dead_units_summary, "GM305": _saturated_summary}
 
 
 def run_rules(source: SourceUnit, fit: FitEvidence, earlier: list[FitEvidence]) -> Iterator[Finding]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from gradmagic.report.model import Finding, Report
 from gradmagic.views.common import CUT_COLOR, STATE_STYLES, frame_rows, jsonable, legend, node_style
-from gradmagic.views.text import render_report
+from gradmagic.views.text import escaped, render_report
 
 MIME_TYPE = "application/vnd.gradmagic.diagnosis+json"
 MAX_STATIC_NODES = 40
@@ -39,7 +39,7 @@ _STYLE = """<style>
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(escaped(str(value)), quote=True)  # control characters as \xNN, like text/plain
 
 
 def record_bundle(report: Report) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def static_html(report: Report) -> str:
     parts = [_STYLE, '<div class="gm-record">', _header(report)]
     lines = report.source.splitlines()
     for finding in report.findings:
-        parts.append(_finding(finding, lines))
+        parts.append(_finding(finding, lines, report))
     if report.graph:
         parts.append("<details open><summary><b>gradient flow</b> "
                      f'<span class="gm-muted">model {_e(report.graph.get("model", ""))}</span></summary>')
@@ -86,7 +86,7 @@ def _header(report: Report) -> str:
     return (f"<div><b>gradmagic</b> · {_e(summary)}{_e(took)} {' '.join(chips)}</div>")
 
 
-def _finding(finding: Finding, lines: list[str]) -> str:
+def _finding(finding: Finding, lines: list[str], report: Report | None = None) -> str:
     color = SEVERITY_COLORS.get(finding.severity, "#666")
     out = [f'<div class="gm-card" style="border-left-color:{color}">',
            f'<span class="gm-badge" style="background:{color}">{_e(finding.severity)}[{_e(finding.code)}]</span> ',
@@ -113,7 +113,10 @@ def _finding(finding: Finding, lines: list[str]) -> str:
         out.append(f'<div class="gm-muted">= evidence: {_e(facts)}</div>')
     if finding.help:
         out.append(f'<div>= <b style="color:#2ca02c">help</b>: {_e(finding.help)}</div>')
-    for fix in finding.fixes:
+    if report is not None and finding.caused_by is not None and 0 <= finding.caused_by < len(report.findings):
+        cause = report.findings[finding.caused_by]
+        out.append(f'<div class="gm-muted">= follows from {_e(cause.code)} ({_e(cause.name)})</div>')
+    for fix in (report.fixes_to_show(finding) if report is not None else finding.fixes):
         out.append(f"<details><summary>fix [{_e(fix.safety)}]: {_e(fix.title)}</summary>"
                    f"<div class=\"gm-muted\">{_e(fix.reason)}</div><pre>{diff_html(fix.diff)}</pre></details>")
     out.append("</div>")

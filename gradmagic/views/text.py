@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import re
 
@@ -12,6 +14,33 @@ COLORS = {"error": "\033[1;31m", "warning": "\033[1;33m", "info": "\033[1;36m", 
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # Keras bolds parts of its exception messages
+
+
+# C0 controls but newline and tab (a CR only alone: CRLF line ends stay), DEL and C1 controls
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)")
+_NOT_SHOWN = ("graph", "history")  # report fields the text does not show: not copied
+
+
+def escaped(value: object, field_name: str = "") -> object:
+    """A copy of ``value`` (a string, or a report, finding, ... holding strings) whose control
+    characters are written ``\\xNN``: user strings (layer names, messages, source lines) cannot
+    drive the terminal. Keras's own markup in an exception message is dropped first."""
+    if isinstance(value, str):
+        if field_name == "exception_message":
+            value = _ANSI.sub("", value)
+        return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        duplicate = copy.copy(value)
+        for item in dataclasses.fields(value):
+            if item.name not in _NOT_SHOWN:
+                object.__setattr__(duplicate, item.name, escaped(getattr(value, item.name), item.name))
+        return duplicate
+    if isinstance(value, (list, tuple)):
+        items = [escaped(item) for item in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {escaped(key): escaped(item) for key, item in value.items()}
+    return value
 
 
 def _paint(text: str, style: str, color: bool) -> str:
@@ -47,8 +76,18 @@ def render_finding(finding: Finding, source_lines: list[str], filename: str, col
         lines.extend("  " + row for row in code_frame(source_lines, finding.line, color, span=finding.span))
     for note in finding.notes:
         lines.append(f"   = note: {note}")
-    if finding.evidence:
-        facts = ", ".join(f"{key}={_short(value)}" for key, value in finding.evidence.items())
+    evidence = dict(finding.evidence or {})
+    fits = evidence.pop("fits", None)
+    if len(finding.layer_names) > 1:
+        evidence.pop("layers", None)
+        names = finding.layer_names
+        listed = ", ".join(f"`{name}`" for name in names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+        lines.append(f"   = in {len(names)} layers: {listed}")
+    if isinstance(fits, list) and len(fits) > 1:
+        listed = ", ".join(f"#{index + 1}" for index in fits[:12]) + (" ..." if len(fits) > 12 else "")
+        lines.append(f"   = in {len(fits)} fit calls: {listed}")
+    if evidence:
+        facts = ", ".join(f"{key}={_short(value)}" for key, value in evidence.items())
         lines.append(f"   = evidence: {facts}")
     if finding.help:
         lines.append(f"   = {_paint('help', 'help', color)}: {finding.help}")
@@ -62,13 +101,46 @@ def _short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _finding_blocks(report: Report, source_lines: list[str], filename: str, color: bool) -> list[str]:
+    """One block per cause; its consequences follow inside it (``= followed by: ...``).
+
+    A consequence's fixes are its cause's (see ``run_rules``), so they are not said twice.
+    """
+    count = len(report.findings)
+    roots = [i for i, f in enumerate(report.findings)
+             if f.caused_by is None or not 0 <= f.caused_by < count or f.caused_by == i]
+    shown: set[int] = set()
+    blocks = []
+    for index in roots:
+        block = render_finding(report.findings[index], source_lines, filename, color)
+        for consequence in report.consequences_of(index):
+            if consequence in shown or consequence in roots:
+                continue
+            shown.add(consequence)
+            block += "\n" + _followed_by(report.findings[consequence], filename, color)
+        blocks.append(block)
+    for index, finding in enumerate(report.findings):  # a link that reaches no cause: shown in full
+        if index not in shown and index not in roots:
+            blocks.append(render_finding(finding, source_lines, filename, color))
+    return blocks
+
+
+def _followed_by(finding: Finding, filename: str, color: bool) -> str:
+    head = _paint(f"{finding.severity}[{finding.code}]", finding.severity, color)
+    location = f"{filename}:{finding.line}" if finding.line else filename
+    if finding.layer:
+        location += f" (layer `{finding.layer}`)"
+    return f"   = followed by: {head} {finding.name}: {finding.message} --> {location}"
+
+
 def render_report(report: Report, color: bool | None = None) -> str:
     """The whole report: one block per finding, fit statuses, then a summary line."""
     if color is None:
         color = os.environ.get("NO_COLOR") is None and os.environ.get("FORCE_COLOR") is not None
+    report = escaped(report)
     source_lines = report.source.splitlines()
     filename = os.path.basename(report.filename) if report.filename else "<cell>"
-    blocks = [render_finding(f, source_lines, filename, color) for f in report.findings]
+    blocks = _finding_blocks(report, source_lines, filename, color)
     for fit in report.fits:
         where = f"line {fit.line}" if fit.line else "unknown line"
         text = f"{fit.method} #{fit.index + 1} ({where}): {fit.status}"

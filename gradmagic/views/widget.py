@@ -105,7 +105,8 @@ def finding_card(finding: Finding, report: Report, cell: CellText, lines: list[s
         "help": finding.help,
         "frame": frame_rows(lines, finding.line),
         "doc": (rule.doc or "").strip() if rule else "",
-        "fixes": [fix_card(fix, report, cell) for fix in finding.fixes],
+        "caused_by": finding.caused_by,
+        "fixes": [fix_card(fix, report, cell) for fix in report.fixes_to_show(finding)],  # each fix once
     }
 
 

@@ -228,3 +228,22 @@ def test_a_broken_gradmagic_still_runs_the_cell(kc):
     assert visible[0][1]["text"].startswith("gradmagic: could not instrument this cell (ZeroDivisionError")
     assert "Traceback" not in visible[0][1]["text"]
     assert visible[1][1]["data"]["text/plain"] == "5"
+
+
+def test_gradcheck_on_diagnoses_from_the_run_without_running_the_cell_again(kc):
+    assert execute(kc, "_side = []", cell_id=None)[0]["status"] == "ok"
+    assert execute(kc, "%gradcheck on", cell_id=None)[0]["status"] == "ok"
+    cell = 'print("side effect")\n_side.append(1)\n' + program("broken/gm003_argmax_loss").read_text()
+    try:
+        reply, outputs = execute(kc, cell, cell_id="once")
+    finally:
+        execute(kc, "%gradcheck off", cell_id=None)
+    assert reply["status"] == "error" and reply["ename"] == "ValueError"
+    visible = shown(outputs)
+    assert [kind for kind, _ in visible] == ["stream", "widget", "record", "error"]
+    assert visible[0][1]["text"] == "side effect\n"
+    record = visible[2][1][MIME_TYPE]
+    assert record["cell_id"] == "once"
+    assert [(f["code"], f["line"]) for f in record["findings"]] == [("GM003", 13), ("GM001", 13)]
+    assert record["fits"][0]["status"] == "failed" and record["fits"][0]["line"] == 23
+    assert value_of(kc, "_side") == "[1]"

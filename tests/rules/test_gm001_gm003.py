@@ -13,7 +13,7 @@ def test_argmax_loss_names_the_op_and_line():
     no_grad = only(report, "GM001")
     assert no_grad.severity == "error"
     assert no_grad.line == 11
-    assert no_grad.evidence == {"trainable_variables": 4, "variables_without_gradient": 4}
+    assert no_grad.evidence == {"trainable_variables": 4, "variables_without_gradient": 4, "fits": [0]}
     assert report.fits[0].status == "failed"
     assert report.fits[0].exception_type == "ValueError"
     assert report.fits[0].line == 21
@@ -36,7 +36,10 @@ def test_round_in_a_custom_layer_cuts_the_layers_before_it():
     assert "GM001" not in run.report.codes()
     assert run.report.fits[0].status == "completed"
     fix = cut.fixes[0]
-    assert "return (inputs * 4.0) / 4.0" in fix.patched_source
+    assert fix.id == "straight-through"  # same values forward, the identity gradient backward
+    assert "return ((inputs * 4.0) + tf.stop_gradient(tf.round(inputs * 4.0) - (inputs * 4.0))) / 4.0" \
+        in fix.patched_source
+    assert "return (inputs * 4.0) / 4.0" in cut.fixes[1].patched_source
     assert only(run.report, "GM002").fixes[0] == fix
     patched = assert_fix_verified(run, "GM002")
     assert "GM003" not in patched.report.codes()

@@ -72,7 +72,8 @@ def test_fit_without_targets():
     report = run.report
     found = only(report, "GM006")
     assert (found.severity, found.line, found.layer) == ("error", 15, None)
-    assert found.evidence == {"source": "arrays", "element": None, "has_targets": False, "loss": "mse"}
+    assert found.evidence == {"source": "arrays", "element": None, "has_targets": False, "loss": "mse",
+                              "fits": [0]}
     assert report.fits[0].exception_message == "None values not supported."
     assert found.fixes == []  # only the user knows the targets
     assert "model.fit(x, y" in found.help

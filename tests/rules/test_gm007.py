@@ -16,7 +16,7 @@ def test_loss_key_that_names_no_output():
     assert finding.line == 16
     assert finding.layer == "score_head"
     assert finding.evidence == {"output_keys": OUTPUT_KEYS, "loss_keys": ["label", "scores"],
-                                "target_keys": OUTPUT_KEYS}
+                                "target_keys": OUTPUT_KEYS, "fits": [0]}
     assert "`scores`" in finding.message and "`score`" in finding.message
     assert run.report.fits[0].status == "failed" and run.report.fits[0].exception_type == "KeyError"
     fix = finding.fixes[0]

@@ -11,7 +11,7 @@ def test_raw_tf_variable_is_not_tracked():
     assert finding.line == 13
     assert finding.layer == "scale"
     assert finding.evidence == {"attribute": "scale", "class": "Scale", "dtype": "float32", "shape": [],
-                                "tracked_trainable_variables": 2}
+                                "tracked_trainable_variables": 2, "fits": [0]}
     assert float(run.namespace["model"].get_layer("scale").scale.numpy()) == 1.0  # it really never trained
     fix = finding.fixes[0]
     assert fix.safety == "safe"
@@ -46,5 +46,5 @@ def test_layer_whose_output_is_thrown_away():
     assert finding.layer == "dense_1"
     assert "`self.skip`" in finding.message
     assert finding.evidence == {"variables": ["classifier/dense_1/kernel", "classifier/dense_1/bias"],
-                                "trainable_variables": 6}
+                                "trainable_variables": 6, "fits": [0]}
     assert finding.fixes == []

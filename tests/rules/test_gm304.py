@@ -17,16 +17,19 @@ def test_negative_bias_kills_every_unit_from_the_start():
 
 
 def test_learning_rate_one_kills_both_hidden_layers():
-    first = finding("broken/gm304_lr_kills_relu", "GM304", "dense")
-    second = finding("broken/gm304_lr_kills_relu", "GM304", "dense_1")
-    assert (first.line, first.step) == (10, 7)
-    assert (second.line, second.step) == (11, 2)
-    assert first.evidence["initial_dead_fraction"] == 0.0625 and first.evidence["dead_fraction"] >= 0.7
-    assert second.evidence["dead_units"] == 29 and second.evidence["units"] == 32
-    assert first.evidence["update_ratio"] > 0.1
-    assert first.help == "lower the learning rate"
-    assert [fix.id for fix in first.fixes] == ["lower-learning-rate", "leaky-relu"]
-    assert "Adam(learning_rate=0.01)" in first.fixes[0].patched_source
-    assert first.fixes[1].patched_source.count('activation="leaky_relu"') == 2
+    found = finding("broken/gm304_lr_kills_relu", "GM304")  # one cause, two layers: one finding
+    first, second = found.evidence["layers"]
+    assert (found.line, found.layer, found.step) == (10, "dense", 2)
+    assert found.message.startswith("units of 2 layers output 0 for every sample")
+    assert "`dense` (" in found.message and "`dense_1` (29/32)" in found.message
+    assert (first["layer"], first["line"], first["step"]) == ("dense", 10, 7)
+    assert (second["layer"], second["line"], second["step"]) == ("dense_1", 11, 2)
+    assert first["initial_dead_fraction"] == 0.0625 and first["dead_fraction"] >= 0.7
+    assert second["dead_units"] == 29 and second["units"] == 32
+    assert first["update_ratio"] > 0.1
+    assert found.help == "lower the learning rate"
+    assert [fix.id for fix in found.fixes] == ["lower-learning-rate", "leaky-relu"]
+    assert "Adam(learning_rate=0.01)" in found.fixes[0].patched_source
+    assert found.fixes[1].patched_source.count('activation="leaky_relu"') == 2
     assert "GM307" in checked("broken/gm304_lr_kills_relu").report.codes()
     assert_all_fixes_verified("broken/gm304_lr_kills_relu", "GM304")

@@ -258,10 +258,10 @@ function render({ model, el }) {
       append(body, h("div", { class: "gm-empty" }, "no problems found in this cell's fit calls"));
       return;
     }
-    for (const finding of findings) append(body, findingCard(finding));
+    for (const finding of findings) append(body, findingCard(finding, findings));
   }
 
-  function findingCard(f) {
+  function findingCard(f, findings = []) {
     const where = [];
     if (f.line) where.push(`line ${f.line}`);
     if (f.layer) where.push(`layer ${f.layer}`);
@@ -278,6 +278,8 @@ function render({ model, el }) {
       append(card, h("pre", { class: "gm-frame" }, f.frame.map((row) => h("div", { class: row.hit ? "gm-hit" : "" },
         h("span", { class: "gm-lineno" }, String(row.n).padStart(width, " ") + " | "), row.text))));
     }
+    const cause = Number.isInteger(f.caused_by) ? findings[f.caused_by] : null; // findings.md: caused_by
+    if (cause) append(card, h("div", { class: "gm-note" }, `= follows from ${cause.code} (${cause.name})`));
     for (const note of f.notes || []) append(card, h("div", { class: "gm-note" }, "= note: " + note));
     const evidence = Object.entries(f.evidence || {});
     if (evidence.length) {
@@ -773,7 +775,9 @@ function render({ model, el }) {
     const width = 640;
     const height = 180;
     const pad = { l: 54, r: 10, t: 8, b: 22 };
-    const tf = (v) => (v === null || v === undefined ? null : logScale ? (v > 0 ? Math.log10(v) : null) : v);
+    // strict-JSON reports write NaN/Inf as "NaN"/"Infinity"/"-Infinity": non-finite, so they break the line
+    const num = (v) => (typeof v === "string" ? Number(v) : v);
+    const tf = (v) => (v === null || v === undefined ? null : logScale ? (num(v) > 0 ? Math.log10(num(v)) : null) : num(v));
     const values = series.flatMap((line) => line.values.map(tf)).filter((v) => v !== null && Number.isFinite(v));
     const steps = series.flatMap((line) => line.steps);
     const lo = values.length ? Math.min(...values) : 0;
