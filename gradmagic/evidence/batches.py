@@ -43,6 +43,8 @@ class DataSample:
     # (filename, line) the first element came from: the ``yield`` a generator is suspended at,
     # or the ``def __getitem__`` line of a PyDataset
     origin: tuple[str, int] | None = None
+    # the keys of a dict of targets, known from the structure even when no value was sampled
+    target_keys: list[str] | None = None
 
     @property
     def available(self) -> bool:
@@ -179,8 +181,11 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
         if reshuffles or keras_adapter.dataset_has_side_effects(x):
             sample.notes.append("the dataset reshuffles on every pass; its values were not sampled" if reshuffles
                                 else "the dataset runs Python code or fills a cache; its values were not sampled")
-            sample.element_kind = "tuple" if isinstance(x.element_spec, tuple) else "other"
-            sample.has_targets = isinstance(x.element_spec, tuple) and len(x.element_spec) > 1
+            spec = x.element_spec
+            sample.element_kind = "tuple" if isinstance(spec, tuple) else "other"
+            sample.has_targets = isinstance(spec, tuple) and len(spec) > 1
+            if sample.has_targets and isinstance(spec[1], dict):
+                sample.target_keys = [str(key) for key in spec[1]]
             return sample, replacements
         try:
             # One element without an iterator object: several times cheaper than `for ... in take(1)`.

@@ -246,3 +246,42 @@ def data_origins(tree: ast.Module | None, fit_line: int | None) -> dict[str, Dat
         for origin in _expand(tree, call.lineno, argument, node):
             origins[origin.argument] = origin
     return origins
+
+
+DATASET_SOURCES = ("from_tensor_slices", "from_tensors", "from_generator", "zip")
+
+
+def dataset_source(tree: ast.Module | None, fit_line: int | None) -> tuple[int, ast.Call] | None:
+    """The ``tf.data.Dataset.from_tensor_slices(...)`` call (and its line) that made the dataset
+    passed to ``fit``, followed back through ``ds = ds.shuffle(...).batch(...)`` reassignments."""
+    call = fit_call(tree, fit_line)
+    if call is None or not call.args or not isinstance(call.args[0], ast.Name):
+        return None
+    name, before = call.args[0].id, call.lineno
+    for _ in range(10):
+        statement = last_assignment(tree, before, name)
+        value = getattr(statement, "value", None)
+        if value is None:
+            return None
+        for node in ast.walk(value):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr in DATASET_SOURCES and node.args:
+                return statement.lineno, node
+        name = _root_name(value)
+        if name is None:
+            return None
+        before = statement.lineno
+    return None
+
+
+def names_assigned_before(tree: ast.Module | None, line: int) -> list[str]:
+    """Module-level names assigned before ``line``, in order of their first assignment."""
+    names: list[str] = []
+    for statement in _statements(tree.body) if tree is not None else []:
+        if statement.lineno >= line or not isinstance(statement, ast.Assign):
+            continue
+        for target in statement.targets:
+            for name in sorted(_target_names(target)):
+                if name not in names:
+                    names.append(name)
+    return names

@@ -45,6 +45,7 @@ from typing import Iterable
 
 import libcst as cst
 
+from gradmagic.evidence.data_origin import dataset_source, names_assigned_before
 from gradmagic.evidence.probe import error_summary
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
@@ -54,6 +55,8 @@ from gradmagic.rules.base import Rule, RuleContext
 
 NO_LOSS = "No loss to compute"
 LABEL_KEYS = ("y", "label", "labels", "target", "targets")
+# variable names that hold labels by convention (``y``, ``y_train``, ``labels``, ``targets``)
+LABEL_NAMES = ("y", "y_train", "ys", "label", "labels", "target", "targets", "train_labels", "labels_train")
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
@@ -264,13 +267,44 @@ def _no_targets(ctx: RuleContext, errors: list[tuple[str, str]]) -> Finding:
     loss = fit.loss_config
     loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", None) or type(loss).__name__
     line = fit.line if data.kind == "arrays" else (_origin_line(ctx) or fit.line)
-    got = "inputs" if data.kind == "arrays" else f"a {data.kind} whose elements are {data.element_kind or 'inputs only'}"
+    fixes: list[Fix] = []
+    made = dataset_source(ctx.source.tree, fit.line) if data.kind == "dataset" else None
+    if made is not None:  # the line that builds the dataset from features only
+        line = made[0]
+        fix = _with_labels_fix(ctx, *made)
+        fixes = [fix] if fix else []
+    element = {"other": "inputs only", None: "inputs only"}.get(data.element_kind, data.element_kind)
+    got = "inputs" if data.kind == "arrays" else f"a {data.kind} whose elements are {element}"
     evidence = {"source": data.kind, "element": data.element_kind, "has_targets": False, "loss": loss_name}
     return RULE.finding(
         f"`fit()` got {got} but no targets, while the loss `{loss_name}` compares predictions with targets",
         line=line, evidence=evidence, notes=_raised_note(ctx, errors),
         help="pass the targets: `model.fit(x, y, ...)`, or make the data yield `(x, y)` tuples",
+        fixes=fixes,
     )
+
+
+def _with_labels_fix(ctx: RuleContext, line: int, call: ast.Call) -> Fix | None:
+    """``from_tensor_slices(features)`` -> ``from_tensor_slices((features, labels))`` when one variable
+    written before it is named like labels."""
+    candidates = [name for name in names_assigned_before(ctx.source.tree, line)
+                  if name.lower().rstrip("_") in LABEL_NAMES]
+    if len(candidates) != 1:
+        return None
+    labels = candidates[0]
+    source = ctx.source.text
+
+    def pair(node: cst.Call) -> cst.BaseExpression | None:
+        if not node.args or node.args[0].keyword is not None:
+            return None
+        features = cst_edit.code_of(node.args[0].value)
+        rest = "".join(", " + cst_edit.code_of(arg) for arg in node.args[1:])
+        return cst.parse_expression(f"{cst_edit.code_of(node.func)}(({features}, {labels}){rest})")
+
+    patched = cst_edit.rewrite_call(source, line, cst_edit.callee_is(call.func.attr), pair)
+    features = ast.unparse(call.args[0])
+    return make_fix("dataset-with-labels", f"build the dataset from `({features}, {labels})` on line {line}", "review",
+                    source, patched, "Keras reads `(x, y)` from each element; without `y` there is nothing to fit")
 
 
 RULE = Rule(code="GM006", name="missing-loss-or-targets", severity="error", detect=detect, doc=__doc__)

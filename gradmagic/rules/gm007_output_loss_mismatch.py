@@ -56,11 +56,11 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     heads = fit.model_info.outputs
     loss = fit.loss_config
     targets = fit.data.y if fit.data is not None else None
-    if not heads or not (len(heads) > 1 or isinstance(loss, dict) or isinstance(targets, dict)):
+    target_keys = list(targets) if isinstance(targets, dict) else (fit.data.target_keys if fit.data else None)
+    if not heads or not (len(heads) > 1 or isinstance(loss, dict) or target_keys is not None):
         return
     output_keys = [head.key for head in heads]
     loss_keys = list(loss) if isinstance(loss, dict) else None
-    target_keys = list(targets) if isinstance(targets, dict) else None
     evidence = {"output_keys": output_keys, "loss_keys": loss_keys, "target_keys": target_keys}
 
     unmatched_loss: list[str] = []
