@@ -33,8 +33,18 @@ from __future__ import annotations
 from typing import Iterable
 
 from gradmagic.evidence.preflight import OutputCheck
+from gradmagic.fixes.data_edits import unscale_at
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._preflight_common import Editor, head_label, heads, loss_spelling, name_of, num, ranked
+from gradmagic.rules._preflight_common import (
+    Editor,
+    head_label,
+    heads,
+    loss_spelling,
+    name_of,
+    num,
+    ranked,
+    value_range,
+)
 from gradmagic.rules._preflight_edits import insert_data_lines, loss_code
 from gradmagic.rules.base import Rule, RuleContext
 
@@ -45,7 +55,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         if (head.units or 0) < 2 or head.targets is None:
             continue
         finding = (_one_hot_for_sparse(editor, head) or _ids_for_categorical(editor, head)
-                   or _ids_out_of_range(editor, head))
+                   or _fractional_ids(editor, head) or _ids_out_of_range(editor, head))
         if finding is not None:
             yield finding
 
@@ -149,6 +159,33 @@ def _ids_out_of_range(editor: Editor, head: OutputCheck) -> Finding | None:
         help=f"give the output layer {needed} units, one per class id",
         fixes=ranked(editor.fix("units-for-ids", f"give the output layer {needed} units", patched,
                                 f"one unit per class id 0..{needed - 1}")),
+    )
+
+
+def _fractional_ids(editor: Editor, head: OutputCheck) -> Finding | None:
+    """Class ids with fractional parts into a sparse loss: Keras casts them to int, so most become id 0."""
+    targets = head.targets
+    if head.loss.family != "sparse" or head.relation not in ("ids", "ids-column") or targets.integral \
+            or targets.min is None or targets.min < 0 or targets.max is None:
+        return None
+    line = targets.line or editor.ctx.fit.line
+    fix = None
+    if targets.line is not None:
+        patched = unscale_at(editor.source, targets.line)
+        fix = editor.fix("keep-integer-ids", f"keep the class ids integers: undo the scaling on line {targets.line}",
+                         patched, "a sparse loss reads each target as an integer class id 0..K-1")
+    return RULE.finding(
+        f"targets{head_label(head, editor.head_count)} are fractional ({value_range(targets)}), but "
+        f"`{loss_spelling(head)}` reads each target as an integer class id: cast to int they are "
+        f"{'all 0' if targets.max < 1 else 'truncated'}",
+        line=line,
+        layer=_layer(head),
+        evidence=_evidence(head, rows_scanned=targets.rows_scanned, integral=False),
+        notes=[f"`{name_of(targets)}` is scaled where it is made (line {targets.line}); class ids must stay "
+               f"whole numbers 0..{(head.units or 1) - 1}" if targets.line else
+               "class ids must stay whole numbers"],
+        help="do not scale or normalise the labels: keep them as integer class ids",
+        fixes=ranked(fix),
     )
 
 
