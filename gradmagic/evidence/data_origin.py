@@ -285,3 +285,36 @@ def names_assigned_before(tree: ast.Module | None, line: int) -> list[str]:
                 if name not in names:
                     names.append(name)
     return names
+
+
+SHUFFLES = ("permutation", "shuffle")
+
+
+@dataclass
+class Shuffle:
+    """A statement that shuffles one of the arrays passed to ``fit`` on its own."""
+
+    line: int
+    name: str  # the array it shuffles
+    generator: str  # the code of the random generator: ``rng``, ``np.random``
+    in_place: bool  # ``rng.shuffle(x)`` rather than ``x = rng.permutation(x)``
+
+
+def separate_shuffles(tree: ast.Module | None, fit_line: int | None, names: list[str]) -> list[Shuffle]:
+    """``x = rng.permutation(x)`` / ``rng.shuffle(y)`` before ``fit``: each array shuffled by its own
+    call, so the rows of ``x`` and ``y`` no longer belong together."""
+    if tree is None or fit_line is None:
+        return []
+    found = []
+    for statement in _statements(tree.body):
+        if statement.lineno >= fit_line:
+            continue
+        for node in ast.walk(statement):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in SHUFFLES and len(node.args) == 1 and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id in names):
+                continue
+            found.append(Shuffle(statement.lineno, node.args[0].id, ast.unparse(node.func.value),
+                                 node.func.attr == "shuffle"))
+    shuffled = {item.name for item in found}
+    return found if len(shuffled) >= 2 else []

@@ -23,6 +23,7 @@ from gradmagic.capture.source import SourceUnit
 from gradmagic.evidence.batches import as_tensors
 from gradmagic.evidence.data_origin import DataOrigin, data_origins
 from gradmagic.evidence.fit_evidence import FitEvidence
+from gradmagic.evidence.id_inputs import IdInput, input_readers, measure_ids
 from gradmagic.evidence.model_info import LayerInfo, ModelInfo
 
 SCAN_ROWS = 100_000
@@ -141,6 +142,9 @@ class OutputCheck:
     targets: ArrayStats | None = None
     target_kind: str = "unknown"  # one-hot | integer | binary | continuous | unknown
     target_classes: int | None = None  # distinct values among integral targets
+    # the cross-entropy of always predicting the label frequencies (nats): what a model that learnt
+    # nothing from the inputs reaches at best
+    prior_loss: float | None = None
     ids_out_of_range: int | None = None  # integral targets < 0 or >= units (class ids a head cannot output)
     relation: str | None = None  # how target shape relates to output shape, see `shape_relation`
     observed_min: float | None = None
@@ -160,6 +164,9 @@ class Preflight:
     targets: list[ArrayStats] = field(default_factory=list)
     origins: dict[str, DataOrigin] = field(default_factory=dict)
     input_layers: list[str] = field(default_factory=list)  # classes of the first layers after the inputs
+    # fit input ("x", "x[0]", "x['ids']") -> classes of the layers reading it directly (absent: unknown)
+    input_readers: dict[str, list[str]] = field(default_factory=dict)
+    id_inputs: list[IdInput] = field(default_factory=list)  # inputs read by Embedding & co, measured as ids
     output_layers: list[str] = field(default_factory=list)  # classes on the path to each output
     metrics: list[str] = field(default_factory=list)  # metric names given to compile, as strings
     sampled: str = ""  # how the data was sampled, in words
@@ -185,6 +192,7 @@ def run_preflight(evidence: FitEvidence, source: SourceUnit) -> Preflight:
     result.targets = _scan_structure(targets, "y", "targets", result.origins, whole) if data.has_targets else []
     result.sampled = _sampled(data, result.inputs)
     result.input_layers = _input_layer_classes(evidence.model_info)
+    _scan_id_inputs(evidence, result)
     result.metrics = _metric_names(evidence.model)
     if evidence.compiled and not evidence.custom_train_step:
         _build(evidence)
@@ -328,6 +336,19 @@ def _input_layer_classes(info: ModelInfo) -> list[str]:
         if layer is not None:
             found.append(layer.class_name)
     return found
+
+
+def _scan_id_inputs(evidence: FitEvidence, result: Preflight) -> None:
+    """Which layers read each input directly; for Embedding & co, how many values are not ids in range."""
+    try:
+        readers = input_readers(evidence.model, evidence.model_info)
+    except Exception:  # noqa: BLE001 - an unusual model structure: no mapping, GM202 falls back
+        return
+    result.input_readers = {argument: [layer.class_name for layer in layers] for argument, layers in readers.items()}
+    data = evidence.data
+    arrays = dict(_structure(data.full_x if data.full_x is not None else data.x, "x"))
+    rows = {stats.argument: stats.rows_scanned for stats in result.inputs}
+    result.id_inputs = measure_ids(readers, evidence.model, arrays, rows, _rows)
 
 
 def _metric_names(model: keras.Model) -> list[str]:
@@ -624,11 +645,27 @@ def _target_kind(evidence: FitEvidence, check: OutputCheck) -> None:
     if not np.issubdtype(values.dtype, np.number) and values.dtype != bool:
         return
     check.target_kind = target_encoding(values, check.units)
+    check.prior_loss = _prior_loss(values, check.target_kind)
     if stats.integral and stats.max is not None and stats.min is not None and stats.max - stats.min < 10_000:
         finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
         check.target_classes = int(np.unique(finite).size)
         if check.units:
             check.ids_out_of_range = int(((finite < 0) | (finite >= check.units)).sum())
+
+
+def _prior_loss(values: np.ndarray, kind: str) -> float | None:
+    """Entropy of the label distribution: the cross-entropy of predicting the class frequencies."""
+    with np.errstate(all="ignore"):
+        if kind == "one-hot" and values.ndim == 2:
+            frequencies = values.mean(axis=0)
+        elif kind in ("integer", "binary"):
+            _, counts = np.unique(values[np.isfinite(values)] if values.dtype.kind == "f" else values,
+                                  return_counts=True)
+            frequencies = counts / counts.sum() if counts.size else counts
+        else:
+            return None
+        frequencies = frequencies[frequencies > 0]
+        return float(-(frequencies * np.log(frequencies)).sum()) if frequencies.size > 1 else None
 
 
 def target_encoding(values: np.ndarray, units: int | None) -> str:

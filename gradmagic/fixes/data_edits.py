@@ -43,3 +43,35 @@ class _Unscale(cst.CSTTransformer):
 def unscale_at(source: str, line: int) -> str | None:
     """Undo the scaling written on ``line`` (``y = y / 255``, ``y /= 10``, ``y = raw * 0.1``), or None."""
     return transform(source, _Unscale(line))
+
+
+def shared_permutation(source: str, shuffles: list[tuple[int, str, str]]) -> str | None:
+    """Shuffle several arrays with one permutation instead of one each.
+
+    ``shuffles`` holds ``(line, name, generator)`` of the statements that shuffle each array on
+    its own (``X, y = rng.permutation(X), rng.permutation(y)`` or one statement per array). The first
+    statement draws ``perm`` and indexes its arrays with it; later ones only index.
+    """
+    from gradmagic.fixes.cst import statement_span
+
+    lines = source.splitlines(keepends=True)
+    by_statement: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for line, name, generator in shuffles:
+        span = statement_span(source, line)
+        if span is None:
+            return None
+        by_statement.setdefault(span, []).append((name, generator))
+    if not by_statement:
+        return None
+    for (start, end), arrays in sorted(by_statement.items(), reverse=True):
+        text = lines[start - 1]
+        indent = text[: len(text) - len(text.lstrip())]
+        names = [name for name, _ in arrays]
+        body = f"{', '.join(names)} = {', '.join(f'{n}[perm]' for n in names)}\n"
+        lines[start - 1:end] = [indent + body]
+    (start, _), arrays = min(by_statement.items())
+    name, generator = arrays[0]
+    text = lines[start - 1]
+    indent = text[: len(text) - len(text.lstrip())]
+    lines.insert(start - 1, f"{indent}perm = {generator}.permutation(len({name}))  # one order for every array\n")
+    return "".join(lines)

@@ -34,10 +34,14 @@ import numpy as np
 
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
+from gradmagic.evidence.data_origin import separate_shuffles
+from gradmagic.fixes.data_edits import shared_permutation
 from gradmagic.rules import _dynamics as dyn
+from gradmagic.rules._preflight_common import heads
 from gradmagic.rules.base import Rule, RuleContext
 
 CONVERGED = 1e-3
+AT_PRIOR = 0.97  # the run's last loss within 3 % of the label-frequency loss: nothing learnt from the inputs
 TINY_INPUTS = 1e-2
 LARGE_INPUTS = 20.0
 
@@ -47,7 +51,12 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     if rec is None or rec.steps < dyn.TREND_MIN_STEPS or "loss" in rec.nonfinite:
         return []
     trend = dyn.loss_trend(rec)
-    if trend is None or abs(trend.start) <= CONVERGED or trend.change <= -dyn.PLATEAU_CHANGE:
+    if trend is None or abs(trend.start) <= CONVERGED:
+        return []
+    prior = _prior_loss(ctx)
+    if prior is not None and trend.end >= AT_PRIOR * prior:
+        return [_at_prior(ctx, rec, trend, prior)]
+    if trend.change <= -dyn.PLATEAU_CHANGE:
         return []
     data = rec.series("loss")
     steps, mean = data["steps"], data["mean"]
@@ -66,6 +75,46 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         "check that the targets can be learned from the inputs, and the other GM3xx findings for the cause",
         fixes=_fixes(ctx, scale),
     )]
+
+
+def _prior_loss(ctx: RuleContext) -> float | None:
+    """The loss of predicting the label frequencies, for a single classification head."""
+    found = list(heads(ctx))
+    if len(found) != 1 or found[0].loss.family not in ("sparse", "categorical", "binary"):
+        return None
+    return found[0].prior_loss
+
+
+def _at_prior(ctx: RuleContext, rec, trend, prior: float) -> Finding:
+    """The loss never got below what predicting the class frequencies gives: nothing was learnt from x."""
+    origins = ctx.fit.preflight.origins if ctx.fit.preflight is not None else {}
+    names = [origin.expression for key, origin in origins.items() if key in ("x", "y") and origin.argument_is_name]
+    shuffles = separate_shuffles(ctx.source.tree, ctx.fit.line, names)
+    notes = [f"a model that ignores its inputs and predicts the label frequencies gets a loss of {dyn.num(prior)}; "
+             f"this run ended at {dyn.num(trend.end)}"]
+    fixes: list[Fix] = []
+    if shuffles:
+        listed = ", ".join(f"`{item.name}`" for item in shuffles)
+        notes.append(f"line {shuffles[0].line} shuffles {listed} each with its own random order: the rows of the "
+                     "inputs and of the labels no longer belong together")
+        patched = shared_permutation(ctx.source.text, [(s.line, s.name, s.generator) for s in shuffles
+                                                       if not s.in_place])
+        if len({s.name for s in shuffles if not s.in_place}) >= 2:
+            fix = make_fix("one-permutation", f"shuffle {listed} with one permutation", "review", ctx.source.text,
+                           patched, "the same order for inputs and labels keeps each row with its label")
+            fixes = [fix] if fix else []
+    return RULE.finding(
+        f"the loss stayed at the loss of guessing the label frequencies ({dyn.num(prior)}): "
+        f"{dyn.num(trend.start)} in the first epoch, {dyn.num(trend.end)} in the last, over {rec.steps} steps",
+        line=shuffles[0].line if shuffles else ctx.fit.line,
+        evidence={"loss_start": trend.start, "loss_end": trend.end, "change": trend.change,
+                  "prior_loss": prior, "steps": rec.steps, "loss_lowest": trend.lowest,
+                  "shuffled_apart": [s.name for s in shuffles]},
+        notes=notes,
+        help="shuffle inputs and labels together (one permutation for both)" if shuffles else
+        "check that the labels belong to their inputs and can be predicted from them",
+        fixes=fixes,
+    )
 
 
 def _percent(change: float) -> str:
