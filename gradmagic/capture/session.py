@@ -226,13 +226,17 @@ class CheckSession:
                 exception_message=exception.message if exception else None,
                 model_name=evidence.model_info.name,
                 method=evidence.method,
+                exception_line=exception.line if exception else None,
             )
         )
+        failed: list[str] = []
         try:
-            for finding in run_rules(self.source, evidence, self.evidence[:-1]):
+            for finding in run_rules(self.source, evidence, self.evidence[:-1], failed):
                 self.report.add(finding, fit=evidence.index)  # one finding per cause across fits and layers
         except Exception as error:  # noqa: BLE001
-            self._notice(f"a gradmagic rule failed ({type(error).__name__}: {error})")
+            self._notice(f"gradmagic could not finish its checks ({type(error).__name__}: {error})")
+        for rule in failed:
+            self._notice(f"the gradmagic rule {rule} failed; the other rules ran")
         try:
             record_graph(self.report, evidence)
         except Exception as error:  # noqa: BLE001

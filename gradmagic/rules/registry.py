@@ -18,6 +18,9 @@ from gradmagic.rules import (
     gm008_untrainable_variable,
     gm009_frozen_weights,
     gm010_traced_call,
+    gm011_loss_ignores_prediction,
+    gm012_tape_misuse,
+    gm013_optimizer_variable_mismatch,
     gm101_shape_mismatch,
     gm102_silent_broadcast,
     gm103_degenerate_output,
@@ -29,6 +32,7 @@ from gradmagic.rules import (
     gm202_unscaled_inputs,
     gm203_constant_feature,
     gm204_unscaled_targets,
+    gm205_non_integer_ids,
     gm301_nonfinite_training,
     gm302_exploding_gradients,
     gm303_vanishing_gradients,
@@ -55,6 +59,9 @@ RULES: dict[str, Rule] = {
         gm008_untrainable_variable,
         gm009_frozen_weights,
         gm010_traced_call,
+        gm011_loss_ignores_prediction,
+        gm012_tape_misuse,
+        gm013_optimizer_variable_mismatch,
         gm101_shape_mismatch,
         gm102_silent_broadcast,
         gm103_degenerate_output,
@@ -66,6 +73,7 @@ RULES: dict[str, Rule] = {
         gm202_unscaled_inputs,
         gm203_constant_feature,
         gm204_unscaled_targets,
+        gm205_non_integer_ids,
         gm301_nonfinite_training,
         gm302_exploding_gradients,
         gm303_vanishing_gradients,
@@ -129,14 +137,22 @@ def _saturated_summary(entries: list[dict]) -> str:
 LAYER_SUMMARIES = {"GM304": _dead_units_summary, "GM305": _saturated_summary}
 
 
-def run_rules(source: SourceUnit, fit: FitEvidence, earlier: list[FitEvidence]) -> Iterator[Finding]:
+def run_rules(source: SourceUnit, fit: FitEvidence, earlier: list[FitEvidence],
+              failed: list[str] | None = None) -> Iterator[Finding]:
     """Every finding of every rule for one ``fit`` call: causes in code order, then symptoms.
 
     A symptom finding (GM001, GM002) without fixes of its own carries the fixes of the
     cause findings reported with it, so each finding offers the change that clears it.
+    A rule that raises is skipped (its code and error appended to ``failed``); the others still run.
     """
     context = RuleContext(source=source, fit=fit, earlier_fits=earlier)
-    findings = [finding for rule in RULES.values() for finding in rule.detect(context)]
+    findings = []
+    for rule in RULES.values():
+        try:
+            findings.extend(rule.detect(context))
+        except Exception as error:  # noqa: BLE001 - one broken rule must not hide the others' findings
+            if failed is not None:
+                failed.append(f"{rule.code} ({type(error).__name__}: {error})")
     cause_fixes = [fix for f in findings if not RULES[f.code].symptom for fix in f.fixes]
     for finding in findings:
         if RULES[finding.code].symptom and not finding.fixes:
