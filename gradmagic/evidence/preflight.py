@@ -390,8 +390,10 @@ def trace_activation(info: ModelInfo, layer: LayerInfo | None) -> tuple[str | No
         if layer is None:
             return None, activation_layer, None, seen
         children = _children(info, layer.name)
-        if children:
-            layer = children[-1]
+        if children:  # a model used as a layer: go on from its own output layer (no sibling reads it)
+            read = {name for child in children for name in child.inbound}
+            sinks = [child for child in children if child.name not in read and child.class_name != "InputLayer"]
+            layer = sinks[0] if sinks else children[-1]
             continue
         seen.append(layer.class_name)
         if layer.class_name in ACTIVATION_LAYERS:

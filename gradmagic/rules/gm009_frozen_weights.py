@@ -135,7 +135,7 @@ def _nothing_trainable(ctx: RuleContext, tracer: FitEvidence | None) -> Finding:
         help_text = (f"set `{receiver or state.name}.trainable = True` right before {call} and back to `False` "
                      f"before the step of `{outer.name}`")
         fixes = _toggle_fix(ctx, receiver, fit.line)
-        line = fit.line
+        line = freeze_line or fit.line  # the freeze meant for the compiled model, which this fit also sees
     else:
         message = (f"nothing in model `{state.name}` is trainable when {call} runs: "
                    f"all {weights} weights ({params} parameters) are frozen")
