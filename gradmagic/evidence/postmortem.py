@@ -98,3 +98,43 @@ def _has_nonfinite(value: Any) -> bool:
         if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
             return True
     return False
+
+
+def locate_in_loss_at_output_edges(model: keras.Model, evidence: FitEvidence) -> dict[str, Any] | None:
+    """The weights are NaN already, so the failing step cannot be replayed: evaluate the user's own
+    loss on predictions at the edges of what the output can produce (exact 0 and 1, the values a
+    saturated softmax/sigmoid reaches) and report the first op whose output is NaN/Inf there."""
+    loss_fn = _loss_function(evidence.loss_config)
+    sample = evidence.data
+    if loss_fn is None or sample.y is None or _is_builtin(loss_fn):
+        return None
+    y_true = tf.convert_to_tensor(np.asarray(keras.tree.flatten(sample.y)[0]), dtype="float32")
+    shape = _output_shape(model, y_true)
+    if shape is None:
+        return None
+    with _checking():
+        for edge in (0.0, 1.0):
+            try:
+                loss_fn(y_true, tf.fill(shape, tf.constant(edge, "float32")))
+            except tf.errors.InvalidArgumentError as error:
+                found = _origin("loss", error)
+                found["edge"] = edge
+                return found
+            except Exception:  # noqa: BLE001 - the loss does not take such a tensor; nothing to learn
+                return None
+    return None
+
+
+def _is_builtin(loss_fn: Any) -> bool:
+    module = getattr(loss_fn, "__module__", None) or type(loss_fn).__module__
+    return str(module).startswith(("keras.", "tensorflow."))
+
+
+def _output_shape(model: keras.Model, y_true: tf.Tensor) -> list[int] | None:
+    try:
+        output = model.outputs[0] if getattr(model, "outputs", None) else None
+    except Exception:  # noqa: BLE001 - a subclassed model has no symbolic outputs
+        output = None
+    if output is None or any(d is None for d in output.shape[1:]):
+        return list(y_true.shape)
+    return [int(y_true.shape[0]), *[int(d) for d in output.shape[1:]]]

@@ -277,12 +277,13 @@ class _RecorderSession:
         if "loss" not in rec.nonfinite:
             return
         weights = [np.asarray(v.numpy()) for v in self.model.trainable_variables]
-        if not all(np.isfinite(w).all() for w in weights if np.issubdtype(w.dtype, np.floating)):
-            return
-        from gradmagic.evidence.postmortem import locate_nonfinite
+        from gradmagic.evidence.postmortem import locate_in_loss_at_output_edges, locate_nonfinite
 
         try:
-            rec.origin = locate_nonfinite(self.model, weights, self.evidence)
+            if all(np.isfinite(w).all() for w in weights if np.issubdtype(w.dtype, np.floating)):
+                rec.origin = locate_nonfinite(self.model, weights, self.evidence)
+            else:  # the failing step wrote NaN into the weights: look at the user's loss instead
+                rec.origin = locate_in_loss_at_output_edges(self.model, self.evidence)
         except Exception as error:  # noqa: BLE001
             self._notice(f"the NaN/Inf could not be traced to an op ({_short(error)})")
 

@@ -73,8 +73,16 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         "loss_growth": round(growth, 3) if growth is not None else None,
         "learning_rate": rec.optimizer.get("learning_rate"),
     }
-    notes = [f"replayed on the sampled batch with the final weights, {OP_SPELLING.get(op, f'`{op}`')} "
-             f"in the {origin.get('stage')} is the first op whose output is NaN/Inf"] if op else []
+    spelled = OP_SPELLING.get(op, f"`{op}`")
+    if op and "edge" in origin:
+        notes = [f"the weights were NaN after the failing step, so the loss was evaluated on predictions of "
+                 f"exactly {dyn.num(origin['edge'])}, what a saturated output produces: {spelled} is the first "
+                 "op whose output is NaN/Inf there"]
+    elif op:
+        notes = [f"replayed on the sampled batch with the final weights, {spelled} "
+                 f"in the {origin.get('stage')} is the first op whose output is NaN/Inf"]
+    else:
+        notes = []
     if diverged:
         notes.append(f"the loss grew {dyn.num(growth)}x before it overflowed")
     if origin.get("stage") == "data":
