@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -13,8 +14,11 @@ from gradmagic import cli
 
 def _run(*args, cwd=None):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    # A test runner's worker may ignore SIGINT, and a child inherits that: give the CLI the default
+    # disposition, as a terminal would, so Python installs its KeyboardInterrupt handler.
     return subprocess.run([sys.executable, "-m", "gradmagic", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd, timeout=300)
+                          env=env, cwd=cwd, timeout=300,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_broken_script_exits_1_and_writes_json(tmp_path):

@@ -76,7 +76,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         classes = head.target_classes
         yield RULE.finding(
             message,
-            line=editor.activation_line(head) if head.activation == "softmax" else editor.head_line(head),
+            line=editor.activation_line(head) if _regression(head) else editor.head_line(head),
             layer=_layer(head),
             evidence={
                 "output_units": 1,
@@ -95,8 +95,13 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         )
 
 
+def _regression(head: OutputCheck) -> bool:
+    """Softmax over one unit on a regression loss: the softmax is what must go (its layer is the line)."""
+    return head.activation == "softmax" and head.loss.family in ("regression", "count")
+
+
 def _layer(head: OutputCheck) -> str | None:
-    layer = (head.activation_layer or head.units_layer) if head.activation == "softmax" \
+    layer = (head.activation_layer or head.units_layer) if _regression(head) \
         else (head.units_layer or head.activation_layer)
     return layer.name if layer else head.layer
 
@@ -122,7 +127,7 @@ def _fixes(editor: Editor, head: OutputCheck) -> list[Fix]:
         return ranked(softmax_units_fix(editor, head, count, sparse))
     if count is not None:
         return ranked(sigmoid_bce_fix(editor, head), softmax_units_fix(editor, head, 2, sparse))
-    if head.activation == "softmax" and head.loss.family in ("regression", "count"):
+    if _regression(head):
         patched = editor.set_activation(editor.source, head, None)
         return ranked(editor.fix("linear-output", "remove the softmax from the single output unit", patched,
                                  "a linear output can produce any value; softmax over one unit only 1.0"))

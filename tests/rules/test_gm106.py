@@ -35,7 +35,7 @@ def test_sigmoid_output_cannot_reach_percent_targets():
 
 def test_labels_written_as_minus_one_and_one():
     run = check_broken("gm106_signed_labels_bce")
-    found = finding(run, "GM106", "error", line=13)
+    found = finding(run, "GM106", "error", line=6)  # where the labels are made as -1/1: the data is wrong, not the loss
     assert found.evidence["target_min"] == -1.0 and found.evidence["target_max"] == 1.0
     assert [fix.id for fix in found.fixes] == ["labels-to-01"]
     assert 'y = (y > 0).astype("float32")\n' in found.fixes[0].patched_source
