@@ -174,3 +174,20 @@ def find_zeroing_ops(graph: tf.Graph, variable_inputs: list[tf.Tensor], target: 
                                  reason="zero-gradient", input_dtype=op.inputs[0].dtype.name if op.inputs else "",
                                  output_dtype=op.outputs[0].dtype.name if op.outputs else ""))
     return found
+
+
+LOGITS_BEHIND = {"Softmax", "Sigmoid", "LogSoftmax"}
+
+
+def depends_on(target: tf.Tensor, sources: Iterable) -> bool:
+    """Whether ``target``'s value is computed from any of ``sources`` along value-carrying data edges.
+
+    Shape-describing ops end a path (``forward_ops``): a loss that reads ``y_pred`` only through
+    ``tf.shape`` or ``tf.zeros_like`` does not depend on it. Keras's cross-entropies read the logits
+    behind a softmax/sigmoid output op instead of its output, so those logits count as sources too.
+    """
+    starts = [t.op for t in sources if isinstance(t, tf.Tensor) and hasattr(t, "op")]
+    starts += [t.op for op in list(starts) if op.type in LOGITS_BEHIND for t in op.inputs[:1]]
+    if not starts or not hasattr(target, "op"):
+        return False
+    return target.op in forward_ops(starts)

@@ -24,7 +24,8 @@ import tensorflow as tf
 from gradmagic.capture import keras_adapter
 from gradmagic.capture.source import SourceUnit
 from gradmagic.evidence.batches import DataSample, as_tensors
-from gradmagic.evidence.graph_walk import GradientCut, backward_ops, find_cuts, find_zeroing_ops, forward_ops
+from gradmagic.evidence.graph_walk import (GradientCut, backward_ops, depends_on, find_cuts, find_zeroing_ops,
+                                            forward_ops)
 from gradmagic.evidence.model_info import variable_path
 
 
@@ -82,6 +83,10 @@ class ProbeResult:
     left_tensorflow: list[LeftTensorFlow] = field(default_factory=list)
     # ops on the path from variables whose gradient was exactly zero to the loss that zero it (Sign)
     zeroing: list[GradientCut] = field(default_factory=list)
+    # whether the loss value depends on any model output along a value path (compiled loss, traced;
+    # None: not known). False: the loss ignores the prediction (GM011); per output in `outputs_read`.
+    loss_reads_prediction: bool | None = None
+    outputs_read: list[bool] = field(default_factory=list)
 
     def paths_in_state(self, state: str) -> list[str]:
         return [g.path for g in self.gradients if g.state == state]
@@ -276,6 +281,9 @@ def probe_compiled_loss(model: keras.Model, sample: DataSample, source: SourceUn
 
     graph = concrete.graph
     loss_tensor = graph.outputs[0]
+    result.outputs_read = [depends_on(loss_tensor, [output, getattr(output, "_keras_logits", None)])
+                           for output in outputs_at_trace]
+    result.loss_reads_prediction = any(result.outputs_read) if result.outputs_read else None
     if any(none_at_trace):
         inputs = _variable_inputs(graph, [v for v, none in zip(trainable, none_at_trace) if none and _is_float(v)])
         result.cuts, _ = find_cuts(graph, list(inputs.values()), loss_tensor, _line_of(source))

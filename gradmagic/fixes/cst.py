@@ -226,3 +226,24 @@ def insert_around_statement(source: str, line: int, before: str | None = None, a
 
     return "".join(lines[: span[0] - 1] + block(before) + lines[span[0] - 1: span[1]] + block(after)
                    + lines[span[1]:])
+
+
+class _AssignedValue(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, line: int, name: str, code: str) -> None:
+        self.line, self.name, self.code = line, name, code
+        self.done = False
+
+    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+        if self.done or self.get_metadata(PositionProvider, original).start.line != self.line:
+            return updated
+        if len(updated.targets) != 1 or dotted_name(updated.targets[0].target) != self.name:
+            return updated
+        self.done = True
+        return updated.with_changes(value=cst.parse_expression(self.code))
+
+
+def replace_assigned_value(source: str, line: int, name: str, code: str) -> str | None:
+    """``name = <old>`` on ``line`` -> ``name = <code>``."""
+    return transform(source, _AssignedValue(line, name, code))

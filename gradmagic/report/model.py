@@ -84,6 +84,9 @@ class FitRecord:
     exception_message: str | None = None
     model_name: str | None = None
     method: str = "fit"
+    # the innermost line of the checked source in the exception's traceback (a ``train_step``
+    # line, say), when it differs from where ``fit`` is called; None when unknown
+    exception_line: int | None = None
 
 
 @dataclass

@@ -35,6 +35,7 @@ LOW_UPDATE_RATIO = 1e-5
 ZERO_GRADIENTS = 0.9  # of all gradients exactly zero
 TREND_MIN_STEPS = 20  # fewer steps say nothing about the loss trend
 PLATEAU_CHANGE = 0.01
+DIED_MARGIN = 0.3  # dead fraction at the end minus before the first step: units that died while training
 
 OPTIMIZER_CLASSES = {
     "adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad",
@@ -138,6 +139,28 @@ def loss_diverged(rec: Recording) -> bool:
 def median_update_ratio(rec: Recording) -> float | None:
     values = finite(rec.series("update_ratio")["mean"])
     return float(np.median(values)) if values.size else None
+
+
+def early_update_ratio(rec: Recording) -> float | None:
+    """The largest update/weight ratio of the first tenth of the run (at least the first 5 steps):
+    a learning rate that kills units or blows up gradients shows there, before the updates stop."""
+    data = rec.series("update_ratio")
+    steps, values = data["steps"], data["max"] if "max" in data else data["mean"]
+    if not len(steps):
+        return None
+    early = values[steps <= max(5, int(steps[-1]) // 10)]
+    early = finite(early)
+    return float(early.max()) if early.size else None
+
+
+def died_during_training(rec: Recording) -> bool:
+    """ReLU layers mostly dead at the end that had far fewer dead units before the first step."""
+    dead = dead_layers(rec)
+    if not dead or not rec.activations:
+        return False
+    first = rec.activations[0]
+    return any((item := first.layer(name)) is not None and (item.dead_fraction or 0) <= fraction - DIED_MARGIN
+               for name, fraction in dead.items())
 
 
 def first_step_where(steps: np.ndarray, condition: np.ndarray) -> int | None:
@@ -456,8 +479,8 @@ def guard_op(source: str, line: int, op: str | None) -> str | None:
     return cst_edit.transform(source, transformer, changed=lambda: bool(transformer.count))
 
 
-def layer_has_keyword(source: str, layer: LayerInfo, name: str, contains: tuple[str, ...] = ()) -> bool:
-    """The call creating ``layer`` passes ``name=`` (whose code mentions one of ``contains``, if given)."""
+def layer_keyword(source: str, layer: LayerInfo, name: str) -> str | None:
+    """The code of the ``name=`` argument of the call creating ``layer``, or None."""
     found: list[str | None] = []
 
     def look(call: cst.Call) -> None:
@@ -466,11 +489,17 @@ def layer_has_keyword(source: str, layer: LayerInfo, name: str, contains: tuple[
         return None
 
     if layer.line is None:
-        return False
+        return None
     cst_edit.rewrite_call(source, layer.line, cst_edit.callee_is(layer.class_name), look)
-    if not found or found[0] is None:
+    return found[0] if found else None
+
+
+def layer_has_keyword(source: str, layer: LayerInfo, name: str, contains: tuple[str, ...] = ()) -> bool:
+    """The call creating ``layer`` passes ``name=`` (whose code mentions one of ``contains``, if given)."""
+    code = layer_keyword(source, layer, name)
+    if code is None:
         return False
-    return not contains or any(word in found[0] for word in contains)
+    return not contains or any(word in code for word in contains)
 
 
 def edit_lines(source: str, layers: list[LayerInfo], edit: Callable[[str, LayerInfo], str | None]) -> str | None:

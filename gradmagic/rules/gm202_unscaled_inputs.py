@@ -51,15 +51,23 @@ SCALING_LAYERS = {
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     preflight = preflight_of(ctx)
-    if preflight is None or set(preflight.input_layers) & SCALING_LAYERS:
+    if preflight is None:
         return
     editor = Editor(ctx)
     for stats in preflight.inputs:
-        if stats.min is None or stats.dtype == "bool":
+        if stats.min is None or stats.dtype == "bool" or _rescaled(preflight, stats):
             continue
         scale = max(abs(stats.min), abs(stats.max))
         if scale > SCALE_LIMIT:
             yield _finding(editor, preflight, stats, scale)
+
+
+def _rescaled(preflight: Preflight, stats: ArrayStats) -> bool:
+    """The input is read only by layers that rescale it or look it up (ids into an `Embedding` are not features)."""
+    readers = preflight.input_readers.get(stats.argument)
+    if readers:
+        return set(readers) <= SCALING_LAYERS
+    return bool(set(preflight.input_layers) & SCALING_LAYERS)
 
 
 def pixel_like(stats: ArrayStats) -> bool:

@@ -33,7 +33,14 @@ import numpy as np
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
-from gradmagic.rules._shared import layer_line
+from gradmagic.evidence.data_origin import last_assignment
+from gradmagic.fixes import cst as cst_edit
+from gradmagic.rules._shared import ensure_import, layer_line
+
+INIT_MIN_LAYERS = 3
+INIT_GROWTH = 2.0  # mean |output| multiplied per layer before any step
+INIT_SCALE = 1e3  # and the last hidden layer's outputs this large
+INITIALIZER_CLASSES = {"he_normal": "HeNormal", "glorot_uniform": "GlorotUniform"}
 from gradmagic.rules.base import Rule, RuleContext
 
 
@@ -41,8 +48,63 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     rec = dyn.recording_of(ctx)
     if rec is None:
         return []
-    found = _depth(ctx, rec) or _growth(ctx, rec)
+    found = _initialisation(ctx, rec) or _depth(ctx, rec) or _growth(ctx, rec)
     return [found] if found else []
+
+
+def _initialisation(ctx: RuleContext, rec) -> Finding | None:
+    """Before the first step the forward signal already grows layer by layer: the initial weights are too large."""
+    shot = rec.activations[0] if rec.activations else None
+    if shot is None or shot.step > 1:
+        return None
+    hidden = [item for item in shot.layers if not item.is_output and item.mean_abs and item.mean_abs > 0]
+    if len(hidden) < INIT_MIN_LAYERS:
+        return None
+    first, last = hidden[0].mean_abs, hidden[-1].mean_abs
+    growth = (last / first) ** (1.0 / (len(hidden) - 1)) if np.isfinite(last) else float("inf")
+    if growth < INIT_GROWTH or last < INIT_SCALE:
+        return None
+    layers = [layer for item in hidden if (layer := ctx.fit.model_info.layer(item.layer)) is not None]
+    line, fixes = _initializer_fixes(ctx, layers)
+    scales = ", ".join(f"{item.layer} {dyn.num(item.mean_abs)}" for item in hidden[:6]) + (" ..." if len(hidden) > 6 else "")
+    return RULE.finding(
+        f"the initial weights blow the signal up {dyn.num(growth)}x per layer: the last hidden layer "
+        f"`{hidden[-1].layer}` outputs values around {dyn.num(last)} before the first step, so the gradients explode",
+        line=line or layer_line(ctx.fit, hidden[0].layer) or ctx.fit.line,
+        layer=hidden[0].layer,
+        step=0,
+        evidence={"kind": "initialisation", "growth_per_layer": growth, "threshold": INIT_GROWTH,
+                  "first_mean_abs": first, "last_mean_abs": last, "layers": len(hidden)},
+        notes=[f"mean |output| per layer before training: {scales}",
+               "a variance-preserving initialiser (Glorot, He) keeps it near 1 through any depth"],
+        help="use a variance-scaled initialiser: drop `kernel_initializer` (Glorot is the default) or use "
+             '`"he_normal"` for ReLU layers',
+        fixes=fixes + _fixes(ctx, rec),
+    )
+
+
+def _initializer_fixes(ctx: RuleContext, layers: list) -> tuple[int | None, list[Fix]]:
+    """Where the too-large initialiser is written and the fix that replaces it."""
+    source = ctx.source.text
+    chosen = [(layer, code) for layer in layers
+              if (code := dyn.layer_keyword(source, layer, "kernel_initializer")) is not None]
+    if not chosen:
+        return None, []
+    layer, code = chosen[0]
+    wanted = dyn.initializer_for(layer.activation)
+    assigned = last_assignment(ctx.source.tree, layer.line, code) if code.isidentifier() else None
+    if assigned is not None:  # ``init = RandomNormal(stddev=1.0)`` shared by the layers: replace it there
+        constructor = INITIALIZER_CLASSES[wanted.strip('"')]
+        patched = cst_edit.replace_assigned_value(source, assigned.lineno, code, f"keras.initializers.{constructor}()")
+        patched = ensure_import(patched) if patched else None
+        fix = make_fix("initializer", f"make `{code}` a {constructor} initialiser (line {assigned.lineno})", "review",
+                       source, patched, "variance-scaled weights keep the signal at unit scale through every layer")
+        return assigned.lineno, [fix] if fix else []
+    patched = dyn.edit_lines(source, [item for item, _ in chosen], lambda text, item: dyn.set_layer_keyword(
+        ctx, item, "kernel_initializer", dyn.initializer_for(item.activation), text))
+    fix = make_fix("initializer", f"use `kernel_initializer={wanted}`", "review", source, patched,
+                   "variance-scaled weights keep the signal at unit scale through every layer")
+    return layer.line, [fix] if fix else []
 
 
 def _depth(ctx: RuleContext, rec) -> Finding | None:

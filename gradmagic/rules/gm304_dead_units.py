@@ -73,10 +73,18 @@ def _finding(ctx: RuleContext, rec, item) -> Finding:
     if zero_now is not None:
         notes.append(f"{int(round(zero_now * 100))} % of the kernel's gradient entries are exactly 0")
     high_rate = ratio is not None and ratio >= dyn.HIGH_UPDATE_RATIO
+    early = dyn.early_update_ratio(rec)
+    killed = not high_rate and dyn.died_during_training(rec) and early is not None and early >= dyn.HIGH_UPDATE_RATIO
+    if killed:  # alive before the first step, dead after a few huge updates: the learning rate did it
+        ratio, high_rate = early, True
+        evidence["early_update_ratio"] = early
+        notes.append(f"the first steps changed the weights by up to {dyn.num(early)} of their size "
+                     "(healthy: about 1e-3); after that the dead units got no gradient and stopped moving")
     return RULE.finding(
         f"{item.dead_units} of {item.units} units of `{name}` ({int(round(item.dead_fraction * 100))} %) output 0 "
-        "for every sample: they are dead and cannot learn",
-        line=layer_line(ctx.fit, name) or ctx.fit.line,
+        "for every sample: they are dead and cannot learn"
+        + (", killed by too large first updates" if killed else ""),
+        line=(dyn.optimizer_line(ctx) if killed else None) or layer_line(ctx.fit, name) or ctx.fit.line,
         layer=name,
         step=step,
         evidence=evidence,

@@ -48,7 +48,12 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     diverged = dyn.loss_diverged(rec)
     not_improving = trend is not None and trend.end >= trend.initial
     large = ratio >= dyn.HIGH_UPDATE_RATIO and (not_improving or diverged)
-    if not (large or (diverged and ratio >= DIVERGING_RATIO)):
+    early = dyn.early_update_ratio(rec)
+    # huge first updates that killed the ReLU units: after them nothing moves, so the median is ~0
+    killed = not large and dyn.died_during_training(rec) and early is not None and early >= dyn.HIGH_UPDATE_RATIO
+    if killed:
+        ratio = early
+    if not (large or killed or (diverged and ratio >= DIVERGING_RATIO)):
         return []
     data = rec.series("update_ratio")
     step = dyn.first_step_where(data["steps"], data["mean"] >= dyn.HIGH_UPDATE_RATIO) or 1
@@ -60,8 +65,10 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         "learning_rate": learning_rate, "optimizer": rec.optimizer.get("class"), "suggested_learning_rate": rate,
         "loss_initial": trend.initial if trend else None, "loss_start": trend.start if trend else None, "loss_end": trend.end if trend else None,
         "loss_highest": trend.highest if trend else None, "diverged": diverged, "layer_update_ratios": per_layer,
+        "killed_units": killed,
     }
-    how = "the loss diverged" if diverged else "the loss did not go down"
+    how = ("its first updates killed the ReLU units of " + ", ".join(f"`{n}`" for n in dyn.dead_layers(rec))
+           if killed else "the loss diverged" if diverged else "the loss did not go down")
     if trend is not None:
         how += f" ({dyn.num(trend.initial)} at first, {dyn.num(trend.highest)} at worst, {dyn.num(trend.end)} at the end)"
     return [RULE.finding(

@@ -104,7 +104,7 @@ def _at_prior(ctx: RuleContext, rec, trend, prior: float) -> Finding:
                            patched, "the same order for inputs and labels keeps each row with its label")
             fixes = [fix] if fix else []
     return RULE.finding(
-        f"the loss stayed at the loss of guessing the label frequencies ({dyn.num(prior)}): "
+        f"the loss never got below the loss of guessing the label frequencies ({dyn.num(prior)}): "
         f"{dyn.num(trend.start)} in the first epoch, {dyn.num(trend.end)} in the last, over {rec.steps} steps",
         line=shuffles[0].line if shuffles else ctx.fit.line,
         evidence={"loss_start": trend.start, "loss_end": trend.end, "change": trend.change,

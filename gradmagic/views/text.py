@@ -147,6 +147,8 @@ def render_report(report: Report, color: bool | None = None) -> str:
         if fit.exception_type:
             message = _short(" ".join(_ANSI.sub("", fit.exception_message or "").split()), 120)
             text += f" with {fit.exception_type}: {message}" if message else f" with {fit.exception_type}"
+            if fit.exception_line and fit.exception_line != fit.line:
+                text += f" (raised at line {fit.exception_line})"
         blocks.append(_paint("note", "dim", color) + ": " + text)
     for notice in report.notices:
         blocks.append(f"gradmagic: {notice}")
