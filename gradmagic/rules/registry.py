@@ -113,6 +113,20 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
               "GM303", "GM202", "GM204"),
 }
 
+#: code -> ``(code, scope)`` of findings that say the same cause more precisely; a finding is dropped
+#: when one of them fired in the same fit (``"fit"``) or on the same line (``"line"``). A softmax over
+#: one unit (GM103) is also why the targets are out of range (GM106) and why every gradient is 0 (GM306).
+SUPERSEDED_BY: dict[str, tuple[tuple[str, str], ...]] = {
+    "GM106": (("GM103", "line"),),
+    "GM306": (("GM103", "fit"),),
+}
+
+
+def _superseded(finding: Finding, findings: list[Finding]) -> bool:
+    return any(other.code == code and (scope == "fit" or other.line == finding.line)
+               for code, scope in SUPERSEDED_BY.get(finding.code, ()) for other in findings)
+
+
 #: codes reported per layer: one finding per fit lists every layer (``evidence["layers"]``).
 LAYER_MERGED_CODES: tuple[str, ...] = ("GM002", "GM302", "GM303", "GM304", "GM305", "GM306", "GM310")
 
@@ -153,6 +167,7 @@ def run_rules(source: SourceUnit, fit: FitEvidence, earlier: list[FitEvidence],
         except Exception as error:  # noqa: BLE001 - one broken rule must not hide the others' findings
             if failed is not None:
                 failed.append(f"{rule.code} ({type(error).__name__}: {error})")
+    findings = [f for f in findings if not _superseded(f, findings)]
     cause_fixes = [fix for f in findings if not RULES[f.code].symptom for fix in f.fixes]
     for finding in findings:
         if RULES[finding.code].symptom and not finding.fixes:
