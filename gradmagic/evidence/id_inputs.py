@@ -9,8 +9,9 @@ directly and, for the id-taking ones, counts the scanned values that are not ids
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -24,8 +24,14 @@ import tensorflow as tf
 from gradmagic.capture import keras_adapter
 from gradmagic.capture.source import SourceUnit
 from gradmagic.evidence.batches import DataSample, as_tensors
-from gradmagic.evidence.graph_walk import (GradientCut, backward_ops, depends_on, find_cuts, find_zeroing_ops,
-                                            forward_ops)
+from gradmagic.evidence.graph_walk import (
+    GradientCut,
+    backward_ops,
+    depends_on,
+    find_cuts,
+    find_zeroing_ops,
+    forward_ops,
+)
 from gradmagic.evidence.model_info import variable_path
 
 

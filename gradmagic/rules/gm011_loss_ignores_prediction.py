@@ -36,7 +36,8 @@ to be `y_pred` is not mechanical: correct the loss function by hand to keep it.
 from __future__ import annotations
 
 import ast
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix

@@ -32,7 +32,7 @@ raising `input_dim` adds rows to the table (and weights) for the ids that were m
 from __future__ import annotations
 
 import ast
-from typing import Iterable
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -85,7 +85,7 @@ def _finding(editor: Editor, item: IdInput, stats: ArrayStats | None) -> Finding
                    f"{num(item.min)}..{num(item.max)}), not integer ids in {valid}")
     elif kind == "fractional":
         message = (f"`{name}` fed to {layer_text} holds fractions ({num(item.min)}..{num(item.max)}, "
-                   f"{int(round(item.fraction_non_integral * 100))} % not whole), not integer ids in {valid}")
+                   f"{round(item.fraction_non_integral * 100)} % not whole), not integer ids in {valid}")
     elif kind == "negative":
         message = f"`{name}` fed to {layer_text} holds {item.negative} negative ids (min {num(item.min)}); ids must be in {valid}"
     else:
@@ -113,7 +113,10 @@ def _notes(item: IdInput, kind: str, stats: ArrayStats | None) -> list[str]:
     if item.negative:
         notes.append(f"{item.negative} values are negative: Keras looks a negative id up from the end of the table "
                      "(no error, the wrong row)")
-    if item.beyond:
+    if item.beyond and item.class_name != "Embedding":
+        notes.append(f"{item.beyond} values are >= {item.input_dim}: {item.class_name} raises no error for them, "
+                     "but they get no category of their own")
+    elif item.beyond:
         notes.append(f"{item.beyond} values are >= {item.input_dim}: on CPU TensorFlow raises "
                      f"`indices[...] = {num(item.max)} is not in [0, {item.input_dim})` at the first batch; "
                      "on GPU the lookup silently returns zeros")

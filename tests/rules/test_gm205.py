@@ -2,7 +2,12 @@
 
 import pytest
 from helpers import assert_fix_verified, check_source
-from preflight_support import assert_every_fix_verified, assert_trains, check_broken, finding
+from preflight_support import (
+    assert_every_fix_verified,
+    assert_trains,
+    check_broken,
+    finding,
+)
 
 
 def _no_new_problems(run, patched, code):
