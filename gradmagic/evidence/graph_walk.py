@@ -92,6 +92,8 @@ def _locally_cut(op: tf.Operation, path_inputs: list[tf.Tensor], path_outputs: l
         return None
     if op.type in LEAVES_TENSORFLOW:
         return "leaves-tensorflow"
+    if not op.outputs:
+        return "no-gradient"  # a state update (a metric's `assign`): nothing flows on from it
     float_outputs = [t for t in path_outputs if _is_float(t.dtype)]
     if not float_outputs:
         return "integer-output"

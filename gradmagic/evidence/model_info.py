@@ -87,6 +87,7 @@ class ModelInfo:
     untracked: list[UntrackedVariable] = field(default_factory=list)
     outputs: list[OutputHead] = field(default_factory=list)
     traced_calls: list[TracedCall] = field(default_factory=list)
+    dict_outputs: bool = False  # the model returns a dict: Keras then matches targets and losses by key
 
     def layer(self, name: str | None) -> LayerInfo | None:
         return next((layer for layer in self.layers if layer.name == name), None)
@@ -173,6 +174,10 @@ def describe_model(model: keras.Model, creation_lines: dict[int, int] | None = N
         )
     info.trainable = bool(model.trainable)
     info.outputs = [OutputHead(key, layer) for key, layer in keras_adapter.output_heads(model)]
+    try:
+        info.dict_outputs = isinstance(model.output, dict)
+    except Exception:  # noqa: BLE001 - subclassed or unbuilt models have no symbolic output
+        info.dict_outputs = False
     for layer in [model, *layers]:
         info.untracked.extend(untracked_variables(layer))
         if is_traced_call(layer):

@@ -113,7 +113,7 @@ def locate_in_loss_at_output_edges(model: keras.Model, evidence: FitEvidence) ->
     if shape is None:
         return None
     with _checking():
-        for edge in (0.0, 1.0):
+        for edge in (0.0, 1.0, -1.0):  # a saturated softmax/sigmoid; a linear output below 0
             try:
                 loss_fn(y_true, tf.fill(shape, tf.constant(edge, "float32")))
             except tf.errors.InvalidArgumentError as error:

@@ -71,8 +71,8 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     for cut in probe.cuts:
         if cut.reason == "leaves-tensorflow":
             continue
-        if metric is not None and cut.line is None:
-            continue
+        if metric is not None and (cut.line is None or cut.op_name.startswith("compile_loss/")):
+            continue  # the metric object's own update: the metric finding above says it
         layer = layer_for_scope(fit, cut.layer_scope)
         spelled = written_spelling(ctx.source.line_text(cut.line), OP_CALL_NAMES.get(cut.op_type, ())) \
             or op_spelling(cut.op_type)

@@ -127,6 +127,13 @@ def _key_findings(ctx: RuleContext, kind: str, unknown: list[str], missing: list
 
 def _rename_fix(ctx: RuleContext, keys: list[str], bad: str, good: str, kind: str) -> list[Fix]:
     source = ctx.source.text
+    info = ctx.fit.model_info
+    if kind == "target" and len(info.outputs) == 1 and not info.dict_outputs and len(keys) == 1:
+        # one plain output: Keras 3 takes no dict of targets for it at all, so unwrap the dict
+        patched = _edit_dict(source, keys, lambda node: node.elements[0].value)
+        fix = make_fix("plain-targets", f'pass the targets themselves instead of `{{"{bad}": ...}}`', "safe", source,
+                       patched, "a model with one plain output takes its targets as they are")
+        return [fix] if fix else []
     patched = _edit_dict(source, keys, lambda node: _renamed(node, bad, good))
     fix = make_fix(f"rename-{kind}-key", f'rename the {kind} key `"{bad}"` to `"{good}"`', "safe", source, patched,
                    "exactly one key names no output and exactly one output is left without it")

@@ -67,8 +67,9 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
             message = f"the loss{label} is identically 0 for any weights: {why}"
         else:
             message = f"the model{label} predicts 1.0 for every input: {why}"
-            notes.append(f"Keras trains `{loss}` on the values before the softmax, so the loss moves, "
-                         "but `predict` returns 1.0 for every row")
+            if head.loss.family == "binary":
+                notes.append(f"Keras trains `{loss}` on the values before the softmax, so the loss moves, "
+                             "but `predict` returns 1.0 for every row")
         if head.loss_value is not None:
             notes.append(f"the loss on the first batch, before any step, is {num(round(head.loss_value, 6))}")
         if head.activation == "softmax" and head.observed_min is not None and head.observed_min == head.observed_max:

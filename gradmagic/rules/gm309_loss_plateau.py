@@ -42,6 +42,7 @@ from gradmagic.rules.base import Rule, RuleContext
 
 CONVERGED = 1e-3
 AT_PRIOR = 0.97  # the run's last loss within 3 % of the label-frequency loss: nothing learnt from the inputs
+PRIOR_MIN_STEPS = 100  # without a cause in the source, only a long run that stays there says so
 TINY_INPUTS = 1e-2
 LARGE_INPUTS = 20.0
 
@@ -54,9 +55,13 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     if trend is None or abs(trend.start) <= CONVERGED:
         return []
     prior = _prior_loss(ctx)
+    plateau = trend.change > -dyn.PLATEAU_CHANGE
     if prior is not None and trend.end >= AT_PRIOR * prior:
-        return [_at_prior(ctx, rec, trend, prior)]
-    if trend.change <= -dyn.PLATEAU_CHANGE:
+        shuffles = _separate_shuffles(ctx)
+        # at the label-frequency loss: explained by inputs and labels shuffled apart, or flat for a long run
+        if shuffles or (not plateau and rec.steps >= PRIOR_MIN_STEPS and _flat_tail(rec, prior)):
+            return [_at_prior(ctx, rec, trend, prior, shuffles)]
+    if not plateau:
         return []
     data = rec.series("loss")
     steps, mean = data["steps"], data["mean"]
@@ -85,11 +90,28 @@ def _prior_loss(ctx: RuleContext) -> float | None:
     return found[0].prior_loss
 
 
-def _at_prior(ctx: RuleContext, rec, trend, prior: float) -> Finding:
-    """The loss never got below what predicting the class frequencies gives: nothing was learnt from x."""
+def _separate_shuffles(ctx: RuleContext) -> list:
     origins = ctx.fit.preflight.origins if ctx.fit.preflight is not None else {}
     names = [origin.expression for key, origin in origins.items() if key in ("x", "y") and origin.argument_is_name]
-    shuffles = separate_shuffles(ctx.source.tree, ctx.fit.line, names)
+    return separate_shuffles(ctx.source.tree, ctx.fit.line, names)
+
+
+def _flat_tail(rec, prior: float) -> bool:
+    """The loss moved less than 1 % of the prior loss over the second half of the run."""
+    data = rec.series("loss")
+    mean = data["mean"]
+    keep = np.isfinite(mean)
+    mean = mean[keep]
+    if mean.size < 4:
+        return False
+    half, quarter = mean.size // 2, max(1, mean.size // 4)
+    return float(np.mean(mean[half:half + quarter]) - np.mean(mean[-quarter:])) < 0.01 * prior
+
+
+def _at_prior(ctx: RuleContext, rec, trend, prior: float, shuffles: list) -> Finding:
+    """The loss never got below what predicting the class frequencies gives: nothing was learnt from x."""
+    data = rec.series("loss")
+    step = dyn.first_step_where(data["steps"], np.isfinite(data["mean"]) & (data["mean"] <= prior * 1.01)) or 1
     notes = [f"a model that ignores its inputs and predicts the label frequencies gets a loss of {dyn.num(prior)}; "
              f"this run ended at {dyn.num(trend.end)}"]
     fixes: list[Fix] = []
@@ -107,6 +129,7 @@ def _at_prior(ctx: RuleContext, rec, trend, prior: float) -> Finding:
         f"the loss never got below the loss of guessing the label frequencies ({dyn.num(prior)}): "
         f"{dyn.num(trend.start)} in the first epoch, {dyn.num(trend.end)} in the last, over {rec.steps} steps",
         line=shuffles[0].line if shuffles else ctx.fit.line,
+        step=step,
         evidence={"loss_start": trend.start, "loss_end": trend.end, "change": trend.change,
                   "prior_loss": prior, "steps": rec.steps, "loss_lowest": trend.lowest,
                   "shuffled_apart": [s.name for s in shuffles]},
