@@ -163,7 +163,7 @@ except OSError:
     assert run.report.findings == []
     text = render_report(run.report, color=False)
     assert "note: fit #1 (line 20): interrupted with KeyboardInterrupt (raised at line 13)\n" in text
-    assert "note: fit #2 (line 24): failed with OSError: disk full\n" in text
+    assert "note: fit #2 (line 24): failed with OSError: disk full (raised at line 17)\n" in text
     assert text.endswith("gradmagic: 2 fit call(s) checked, no problems found, but 1 failed for a reason "
                          "gradmagic has no finding for (see the note above)")
 
