@@ -317,4 +317,11 @@ def separate_shuffles(tree: ast.Module | None, fit_line: int | None, names: list
             found.append(Shuffle(statement.lineno, node.args[0].id, ast.unparse(node.func.value),
                                  node.func.attr == "shuffle"))
     shuffled = {item.name for item in found}
-    return found if len(shuffled) >= 2 else []
+    if len(shuffled) >= 2:
+        return found
+    if len(shuffled) == 1 and len(names) == 2:  # one array reordered, the other left as it was made before
+        other = next(name for name in names if name not in shuffled)
+        made = last_assignment(tree, fit_line, other)
+        if made is not None and made.lineno < found[0].line:
+            return found
+    return []

@@ -117,11 +117,12 @@ def _at_prior(ctx: RuleContext, rec, trend, prior: float, shuffles: list) -> Fin
     fixes: list[Fix] = []
     if shuffles:
         listed = ", ".join(f"`{item.name}`" for item in shuffles)
-        notes.append(f"line {shuffles[0].line} shuffles {listed} each with its own random order: the rows of the "
-                     "inputs and of the labels no longer belong together")
-        patched = shared_permutation(ctx.source.text, [(s.line, s.name, s.generator) for s in shuffles
-                                                       if not s.in_place])
-        if len({s.name for s in shuffles if not s.in_place}) >= 2:
+        lines = sorted({item.line for item in shuffles})
+        where = f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(str(line) for line in lines)
+        notes.append(f"{where} {'shuffle' if len(lines) > 1 else 'shuffles'} {listed} each with its own random "
+                     "order: the rows of the inputs and of the labels no longer belong together")
+        patched = shared_permutation(ctx.source.text, [(s.line, s.name, s.generator) for s in shuffles])
+        if len({s.name for s in shuffles}) >= 2:
             fix = make_fix("one-permutation", f"shuffle {listed} with one permutation", "review", ctx.source.text,
                            patched, "the same order for inputs and labels keeps each row with its label")
             fixes = [fix] if fix else []
