@@ -189,7 +189,7 @@ def _run_script(source: str, filename: str, train: bool, script_args: list[str],
 
 def _note_script_error(report, error: BaseException, filename: str, train: bool = True) -> None:
     """An exception raised outside every ``fit`` goes into the report, so the JSON keeps it too."""
-    from gradmagic.evidence.probe import error_summary
+    from gradmagic.report.errors import error_summary
 
     text = f"{type(error).__name__}: {error_summary(type(error).__name__, str(error))}".rstrip(": ")
     if any(fit.exception_type == type(error).__name__ and fit.exception_message == str(error)

@@ -13,6 +13,8 @@ Loading the extension does not import TensorFlow; a checked cell does, when it n
 from __future__ import annotations
 
 import ast
+import builtins
+import os
 import re
 import sys
 import time
@@ -25,6 +27,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from gradmagic.report.errors import describe_error
 from gradmagic.report.model import Report
 
 if TYPE_CHECKING:
@@ -33,7 +36,8 @@ if TYPE_CHECKING:
 
 _HEADER = re.compile(r"^[ \t]*%%gradcheck\b.*(?:\n|$)", re.M)
 NO_FIT_NOTE = "gradmagic: no `fit` call ran in this cell, so there was nothing to check"
-LIVE_INTERVAL_S = 0.5
+LIVE_INTERVAL_S = 0.5  # at most two live updates a second
+LIVE_POINTS = 256  # live points kept per fit
 
 # Keras errors the engine explains, by exception type and a piece of the message.
 EXPLAINED_ERRORS: tuple[tuple[type[BaseException], str], ...] = (
@@ -144,12 +148,153 @@ def prepare_cell(shell: Any, line: str, body: str) -> PreparedCell:
     return PreparedCell(cell, source, filename, code, last)
 
 
+def _start_session(args: Any, source: str, filename: str, cell: CellText,
+                   tense: str) -> tuple[CheckSession | None, _LiveView | None]:
+    """The entered check of a ``%%gradcheck`` cell and its live panel; ``(None, None)`` (and a
+    one-line notice) when gradmagic cannot instrument it, the cell then running unchecked."""
+    options: dict[str, Any] = {}
+    if args.record_every:
+        options["record_interval"] = args.record_every  # the recorder's key (evidence/recorder.py)
+    try:
+        session = _check(source, filename, reraise=True, train=not args.no_train, options=options)
+        live = _LiveView(session, cell, enabled=not args.quiet)
+        session.listeners.append(live)
+        session.__enter__()
+    except Exception as error:  # noqa: BLE001 - gradmagic broke: run the cell plainly
+        _notice(f"could not instrument this cell ({describe_error(error)}); it {tense} unchecked")
+        return None, None
+    return session, live
+
+
+_PACKAGE = str(Path(__file__).resolve().parent) + os.sep
+
+
+def _ours(tb: TracebackType) -> bool:
+    filename = tb.tb_frame.f_code.co_filename
+    return filename.startswith(_PACKAGE) or os.path.abspath(filename).startswith(_PACKAGE)
+
+
+def without_our_frames(tb: TracebackType | None) -> TracebackType | None:
+    """``tb`` without the frames of gradmagic's own files: what the traceback would be without it."""
+    nodes = []
+    while tb is not None:
+        nodes.append(tb)
+        tb = tb.tb_next
+    if not any(_ours(node) for node in nodes):
+        return nodes[0] if nodes else None
+    rebuilt = None
+    for node in reversed(nodes):
+        if not _ours(node):
+            rebuilt = TracebackType(rebuilt, node.tb_frame, node.tb_lasti, node.tb_lineno)
+    return rebuilt
+
+
+def _clean_chain(error: BaseException) -> None:
+    """Drop gradmagic's frames from ``error``'s traceback and from those of its causes and contexts."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        try:
+            current.__traceback__ = without_our_frames(current.__traceback__)
+        except Exception:  # noqa: BLE001 - an exception type that refuses: leave it
+            pass
+        todo += [current.__cause__, current.__context__]
+
+
+# -- %%gradcheck as plain code ----------------------------------------------------------------
+#
+# A `%%gradcheck` cell is not run through the cell magic: an input transformer (IPython's cleanup
+# stage) turns its first line into a blank line, so IPython compiles and runs the user's code
+# itself, under the cell's own line numbers, and its traceback is the one IPython would show
+# without gradmagic. The check starts in `pre_run_cell`; an AST transformer wraps the cell's last
+# expression (its value is shown after the diagnosis, as before) and, while the cell runs, a
+# custom exception handler shows the diagnosis before the cell's own traceback; `post_run_cell`
+# finishes whatever is left. `run_cell_magic("gradcheck", ...)` called directly still works
+# through the magic.
+
+_FIRST_LINE = re.compile(r"%%gradcheck(?:[ \t]+(?P<options>[^\n]*))?[ \t]*\r?\n?$")
+_END_NAME = "__gradmagic_cell_end__"  # a builtin while a %%gradcheck cell runs
+
+
+def magic_options(first_line: str) -> str | None:
+    """The options of a ``%%gradcheck`` first line that runs as plain code; None for any other line,
+    and for ``--help`` and ``on|off`` (those stay with the magic: help, or IPython's UsageError)."""
+    match = _FIRST_LINE.match(first_line)
+    if match is None:
+        return None
+    options = match.group("options") or ""
+    from IPython.core.error import UsageError
+
+    try:
+        args = parse_argstring(GradcheckMagics.gradcheck, options)
+    except UsageError:
+        return options  # one notice when the cell runs, then the default check
+    except Exception:  # noqa: BLE001 - leave it to the magic
+        return None
+    return None if args.help or args.mode else options
+
+
+def plain_cell(lines: list[str]) -> list[str]:
+    """``input_transformers_cleanup``: a ``%%gradcheck`` first line becomes a blank line."""
+    if lines and magic_options(lines[0]) is not None:
+        return ["\n", *lines[1:]]
+    return lines
+
+
+plain_cell.has_side_effects = True  # `check_complete` still sees a cell magic (a blank line ends it)
+
+
+def _cell_header(raw: str) -> tuple[str, str] | None:
+    """``(header, options)`` of a raw cell whose first non-blank line is a plain-code ``%%gradcheck``."""
+    match = re.match(r"(?:[ \t]*\r?\n)*[ \t]*(%%gradcheck\b[^\n]*)(?:\n|$)", raw)
+    if match is None:
+        return None
+    options = magic_options(match.group(1))
+    return None if options is None else (raw[:match.end()], options)
+
+
+@dataclass
+class _MagicCell:
+    """The check of the ``%%gradcheck`` cell running now (started in ``pre_run_cell``)."""
+
+    info: Any
+    args: Any
+    cell: CellText
+    filename: str
+    session: CheckSession | None
+    live: _LiveView | None
+    armed: bool = False
+    done: bool = False
+    saved_exc: tuple[Any, Any] | None = None
+
+
+class _ArmCell:
+    """The AST transformer: arms the running ``%%gradcheck`` cell once its code parsed."""
+
+    def __init__(self, magics: GradcheckMagics) -> None:
+        self.magics = magics
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        return self.magics._arm(node)
+
+
 class _LiveView:
     """The panel shown while ``fit`` runs: it appears with the first recorded steps, then follows them.
 
     The recorder (``evidence/recorder.py``) emits ``("epoch" | "progress", point)`` through the
     session's listeners, a point being ``{"fit", "step", "loss", "grad_norm", ...}``; at the end
     of each fit the session emits ``("fit_end", evidence)``.
+
+    The traffic is bounded: at most one update every ``LIVE_INTERVAL_S`` (the points gathered
+    meanwhile wait for it), each carrying only the points the frontend does not have yet
+    (``DiagnosisPanel.send_points``), and at most ``LIVE_POINTS`` points per fit (every other
+    point is dropped when there are more, the newest always kept; the frontend then gets them
+    all again, once). The
+    panel's ``training`` state is set from the recorder's bounded history when a fit ends.
     """
 
     def __init__(self, session: CheckSession, cell: CellText, enabled: bool) -> None:
@@ -160,6 +305,10 @@ class _LiveView:
         self.points: dict[str, list] = {"steps": [], "loss": [], "grad_norm": []}
         self._fit: Any = None
         self._last = 0.0
+        self._sent = 0  # how many of ``points`` the frontend has, unchanged since
+        self._seen = 0
+        self._numbers: list[int] = []
+        self._stride = 1
 
     def __call__(self, event: str, payload: Any) -> None:
         if not self.enabled:
@@ -179,23 +328,44 @@ class _LiveView:
             self.panel = DiagnosisPanel(cell=self.cell)
             self.panel.show(self.session.report, running=True)
             display(self.panel)
-        elif point is not None and event == "progress" and now - self._last < LIVE_INTERVAL_S:
-            return
+        elif point is not None and now - self._last < LIVE_INTERVAL_S:
+            return  # the points wait for the next update
         self._last = now
         if point is not None:
-            self.panel.show_training(self.points, self.session.report.findings)
+            self.panel.send_points(self._fit, self.points, self._sent, self.session.report.findings)
+            self._sent = len(self.points["steps"])
         else:
-            self.panel.show(self.session.report, running=True)
+            self.panel.show(self.session.report, running=True)  # the fit's history replaces its points
+            self._sent = 0
 
     def _add(self, point: dict[str, Any]) -> None:
+        """Keep every ``stride``-th point (the stride doubles when more than ``LIVE_POINTS`` are
+        kept) and the newest one, so the live chart stays evenly sampled and ends at the last step."""
         if point.get("fit") != self._fit:
             self._fit = point.get("fit")
             self.points = {"steps": [], "loss": [], "grad_norm": []}
+            self._sent = 0
+            self._seen = 0  # points received in this fit
+            self._numbers: list[int] = []  # the received number of each point kept
+            self._stride = 1
         if self.points["steps"] and point["step"] <= self.points["steps"][-1]:
             return
+        number, self._seen = self._seen, self._seen + 1
+        if self._numbers and self._numbers[-1] % self._stride:  # the newest point, off the stride: replace it
+            for values in self.points.values():
+                values.pop()
+            self._numbers.pop()
+        self._sent = min(self._sent, len(self._numbers))
         for key in ("loss", "grad_norm"):
             self.points[key].append(point.get(key))
         self.points["steps"].append(point["step"])
+        self._numbers.append(number)
+        while sum(1 for n in self._numbers if n % self._stride == 0) > LIVE_POINTS:
+            self._stride *= 2
+            keep = [i for i, n in enumerate(self._numbers) if n % self._stride == 0 or i == len(self._numbers) - 1]
+            self.points = {key: [values[i] for i in keep] for key, values in self.points.items()}
+            self._numbers = [self._numbers[i] for i in keep]
+            self._sent = 0  # the frontend gets the thinned points again, once
 
 
 def present(report: Report, cell: CellText, *, quiet: bool = False, failed: bool = False, panel: Any = None,
@@ -227,6 +397,18 @@ class GradcheckMagics(Magics):
         self.auto = False
         self._hooked = False
         self._cell: tuple[CheckSession, str, int] | None = None  # the check of the cell running under `on`
+        self._magic: _MagicCell | None = None  # the `%%gradcheck` cell running as plain code
+
+    def install(self) -> None:
+        """Run ``%%gradcheck`` cells as plain code (see ``plain_cell``) and hook the cell events."""
+        shell = self.shell
+        if plain_cell not in shell.input_transformers_cleanup:
+            shell.input_transformers_cleanup.append(plain_cell)  # after IPython's own cleanup
+        shell.ast_transformers.append(_ArmCell(self))
+        if not self._hooked:
+            shell.events.register("pre_run_cell", self._before_cell)
+            shell.events.register("post_run_cell", self._after_cell)
+            self._hooked = True
 
     @magic_arguments()
     @argument("mode", nargs="?", choices=["on", "off"],
@@ -285,23 +467,11 @@ class GradcheckMagics(Magics):
         except SyntaxError as error:
             raise error.with_traceback(None) from None  # the cell's own error, without our frames below
         except Exception as broken:  # noqa: BLE001 - gradmagic broke: run the cell plainly
-            _notice(f"could not prepare this cell ({type(broken).__name__}: {broken}); it ran unchecked")
+            _notice(f"could not prepare this cell ({describe_error(broken)}); it ran unchecked")
             shell = self.shell
             exec(compile(shell.transform_cell(cell), "<gradcheck-cell>", "exec"), shell.user_global_ns, shell.user_ns)
             return None
-        options: dict[str, Any] = {}
-        if args.record_every:
-            options["record_interval"] = args.record_every  # the recorder's key (evidence/recorder.py)
-        session = live = None
-        try:
-            session = _check(prepared.source, prepared.filename, reraise=True, train=not args.no_train,
-                            options=options)
-            live = _LiveView(session, prepared.cell, enabled=not args.quiet)
-            session.listeners.append(live)
-            session.__enter__()
-        except Exception as error:  # noqa: BLE001 - gradmagic broke: run the cell plainly
-            _notice(f"could not instrument this cell ({type(error).__name__}: {error}); it ran unchecked")
-            session = None
+        session, live = _start_session(args, prepared.source, prepared.filename, prepared.cell, "ran")
         error: BaseException | None = None
         value = None
         try:
@@ -313,12 +483,12 @@ class GradcheckMagics(Magics):
                 try:
                     session.__exit__(None, None, None)
                 except Exception as broken:  # noqa: BLE001
-                    _notice(f"could not restore Keras after the check ({type(broken).__name__}: {broken})")
+                    _notice(f"could not restore Keras after the check ({describe_error(broken)})")
         if session is not None:
-            self._report(session.report, prepared, args, live, error)
+            self._report(session.report, prepared.cell, f"In[{cell_number(self.shell)}]", args, live, error)
         if error is not None:
             error._gradmagic_diagnosed = True  # type: ignore[union-attr] - seen by %gradcheck on
-            raise error
+            raise error.with_traceback(without_our_frames(error.__traceback__))
         return value
 
     def _execute(self, prepared: PreparedCell) -> Any:
@@ -329,17 +499,17 @@ class GradcheckMagics(Magics):
             return eval(prepared.last, shell.user_global_ns, shell.user_ns)
         return None
 
-    def _report(self, report: Report, prepared: PreparedCell, args: Any, live: _LiveView | None,
+    def _report(self, report: Report, cell: CellText, filename: str, args: Any, live: _LiveView | None,
                 error: BaseException | None) -> None:
         try:
-            report.cell_id = prepared.cell.cell_id
-            report.filename = f"In[{cell_number(self.shell)}]"
+            report.cell_id = cell.cell_id
+            report.filename = filename
             if args.json:
                 Path(args.json).write_text(report.to_json(indent=2))
-            present(report, prepared.cell, quiet=args.quiet, failed=error is not None,
+            present(report, cell, quiet=args.quiet, failed=error is not None,
                     panel=live.panel if live else None)
         except Exception as broken:  # noqa: BLE001 - never a gradmagic traceback
-            _notice(f"could not show the diagnosis ({type(broken).__name__}: {broken})")
+            _notice(f"could not show the diagnosis ({describe_error(broken)})")
 
     # -- %gradcheck on|off ----------------------------------------------------------------
     #
@@ -370,7 +540,12 @@ class GradcheckMagics(Magics):
     def _before_cell(self, info: Any = None) -> None:
         """``pre_run_cell``: capture every fit of the cell about to run, under the filename
         IPython will compile it under (so the report's lines are the cell's lines)."""
+        if self._magic is not None and not self._magic.done:
+            return  # a cell run from inside a running %%gradcheck cell: it runs under that check
+        self._magic = None
         self._close_cell_session()
+        if self._begin_magic_cell(info):
+            return
         if not self.auto:
             return
         shell = self.shell
@@ -390,12 +565,125 @@ class GradcheckMagics(Magics):
             session = _check(source, filename, reraise=True)
             session.__enter__()
         except Exception as broken:  # noqa: BLE001 - the cell runs unchecked
-            _notice(f"could not instrument this cell ({type(broken).__name__}: {broken}); it runs unchecked")
+            _notice(f"could not instrument this cell ({describe_error(broken)}); it runs unchecked")
             return
         self._cell = (session, raw, number)
 
     def _after_cell(self, result: Any = None) -> None:
-        self._close_cell_session()
+        magic = self._magic
+        if magic is not None and (magic.done or getattr(result, "info", None) is magic.info):
+            self._end_magic_cell(getattr(result, "error_in_exec", None))
+        if magic is None or self._magic is None:
+            self._close_cell_session()
+
+    # -- %%gradcheck cells run as plain code ------------------------------------------------
+
+    def _begin_magic_cell(self, info: Any) -> bool:
+        """Start the check of a ``%%gradcheck`` cell that ``plain_cell`` turned into plain code."""
+        shell = self.shell
+        raw = getattr(info, "raw_cell", None)
+        found = _cell_header(raw) if isinstance(raw, str) else None
+        if found is None:
+            return False
+        header, options = found
+        transformed = getattr(info, "transformed_cell", None)
+        try:
+            if not isinstance(transformed, str):
+                transformed = shell.transform_cell(raw)
+        except Exception:  # noqa: BLE001 - IPython shows the cell's own error
+            return True
+        if "run_cell_magic('gradcheck'" in transformed:
+            return False  # the magic runs it (the transformer is not installed)
+        args = self._arguments(options, "")
+        number = shell.execution_count - (1 if getattr(info, "store_history", False) else 0)
+        body = raw[len(header):]
+        try:
+            ast.parse(body)
+            source = "\n" + body
+        except SyntaxError:
+            source = transformed
+        cell_id, requested = _current_request(shell)
+        from gradmagic.views.widget import CellText
+
+        cell = CellText(cell_id=cell_id, text=raw, header=header, placeholders=1,
+                        verified=requested is not None and requested == raw)
+        try:
+            filename = shell.compile.get_code_name(raw, transformed, number)
+        except Exception as broken:  # noqa: BLE001 - the cell runs unchecked
+            _notice(f"could not instrument this cell ({describe_error(broken)}); it runs unchecked")
+            return True
+        session, live = _start_session(args, source, filename, cell, "runs")
+        self._magic = _MagicCell(info, args, cell, f"In[{number}]", session, live)
+        setattr(builtins, _END_NAME, self._cell_end)
+        return True
+
+    def _arm(self, node: ast.AST) -> ast.AST:
+        """The running ``%%gradcheck`` cell parsed: show the diagnosis before its traceback or its value."""
+        magic = self._magic
+        if magic is None or magic.armed or magic.done or not isinstance(node, ast.Module):
+            return node
+        magic.armed = True
+        shell = self.shell
+        magic.saved_exc = (shell.custom_exceptions, shell.CustomTB)
+        shell.set_custom_exc((Exception, KeyboardInterrupt), self._magic_handler())
+        if magic.session is not None and node.body and isinstance(node.body[-1], ast.Expr):
+            last = node.body[-1]
+            call = ast.Call(func=ast.Name(id=_END_NAME, ctx=ast.Load()), args=[last.value], keywords=[])
+            last.value = ast.copy_location(call, last.value)
+            ast.fix_missing_locations(last)
+        return node
+
+    def _cell_end(self, value: Any = None) -> Any:
+        """Called with the value of the cell's last expression: diagnose, then IPython shows the value."""
+        self._finish_magic_cell(None)
+        return value
+
+    def _magic_handler(self):
+        magics = self
+
+        def handler(shell, etype, value, tb, tb_offset=None):
+            magic = magics._magic
+            if magic is not None and not magic.done:
+                magics._finish_magic_cell(value)
+                try:
+                    value._gradmagic_diagnosed = True  # seen by %gradcheck on
+                except Exception:  # noqa: BLE001
+                    pass
+            _clean_chain(value)
+            shell.showtraceback((etype, value, without_our_frames(tb)), tb_offset=tb_offset,
+                                running_compiled_code=True)
+            return None
+
+        return handler
+
+    def _finish_magic_cell(self, error: BaseException | None) -> None:
+        """Close the check of the running ``%%gradcheck`` cell and show its diagnosis (once)."""
+        magic = self._magic
+        if magic is None or magic.done:
+            return
+        magic.done = True
+        session = magic.session
+        if session is None:
+            return
+        try:
+            session.__exit__(None, None, None)
+        except Exception as broken:  # noqa: BLE001
+            _notice(f"could not restore Keras after the check ({describe_error(broken)})")
+        if magic.armed:  # the cell ran (a syntax error stops it before): show what its fits left
+            self._report(session.report, magic.cell, magic.filename, magic.args, magic.live, error)
+
+    def _end_magic_cell(self, error: BaseException | None) -> None:
+        magic = self._magic
+        if magic is None:
+            return
+        try:
+            self._finish_magic_cell(error)
+        finally:
+            self._magic = None
+            if getattr(builtins, _END_NAME, None) == self._cell_end:
+                delattr(builtins, _END_NAME)
+            if magic.saved_exc is not None:
+                self.shell.custom_exceptions, self.shell.CustomTB = magic.saved_exc
 
     def _close_cell_session(self) -> tuple[CheckSession, str, int] | None:
         held, self._cell = self._cell, None
@@ -403,7 +691,7 @@ class GradcheckMagics(Magics):
             try:
                 held[0].__exit__(None, None, None)
             except Exception as broken:  # noqa: BLE001
-                _notice(f"could not restore Keras after the check ({type(broken).__name__}: {broken})")
+                _notice(f"could not restore Keras after the check ({describe_error(broken)})")
         return held
 
     def _handler(self):
@@ -414,7 +702,7 @@ class GradcheckMagics(Magics):
                 try:
                     magics.diagnose_failure(value, tb)
                 except Exception as broken:  # noqa: BLE001 - the user's traceback still follows
-                    _notice(f"could not diagnose this error ({type(broken).__name__}: {broken})")
+                    _notice(f"could not diagnose this error ({describe_error(broken)})")
             shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
             return None
 
@@ -440,4 +728,6 @@ class GradcheckMagics(Magics):
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext gradmagic``: register ``%%gradcheck`` and ``%gradcheck``."""
-    ipython.register_magics(GradcheckMagics)
+    magics = GradcheckMagics(ipython)
+    ipython.register_magics(magics)
+    magics.install()

@@ -7,6 +7,7 @@ One in-process ``InteractiveShell`` (no kernel): ``%load_ext gradmagic`` into it
 from __future__ import annotations
 
 import json
+import re
 
 import keras
 import pytest
@@ -93,3 +94,43 @@ def test_gradcheck_on_leaves_healthy_cells_alone(shell, capsys):
     finally:
         run(shell, "%gradcheck off")
     assert result.success and printed == "done\n"
+
+
+# -- issue 10: a %%gradcheck cell runs as plain code: IPython's own traceback and line numbers ------
+
+def test_a_gradcheck_cell_shows_ipythons_own_traceback(shell, capsys):
+    assert run(shell, SETUP).success
+    capsys.readouterr()
+    result = run(shell, '%%gradcheck --quiet\nmodel.compile(optimizer="sgd", loss=argmax_loss)\n'
+                        "model.fit(x, y, epochs=1, verbose=0)\n")
+    printed = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert isinstance(result.error_in_exec, ValueError)
+    assert "error[GM003]" in printed  # the diagnosis comes first ...
+    traceback = printed[printed.index("Traceback"):]  # ... then the cell's own traceback
+    assert "----> 3 model.fit(x, y, epochs=1, verbose=0)" in traceback
+    assert "run_cell_magic" not in traceback and "gradmagic" not in traceback
+    assert "fit" not in keras.Model.__dict__ and shell.custom_exceptions == ()
+
+
+def test_a_gradcheck_cell_keeps_its_value_syntax_errors_and_the_magics_own_uses(shell, capsys):
+    assert run(shell, SETUP).success
+    capsys.readouterr()
+    result = run(shell, "%%gradcheck\nhistory = model.fit(x, y, epochs=1, verbose=0)\nlen(history.history['loss'])\n")
+    assert result.success and result.result == 1
+    printed = capsys.readouterr().out
+    assert printed.index("fit call(s) checked") < printed.index("Out[")  # the record, then the value
+
+    result = run(shell, "%%gradcheck\nx = (1,\n")
+    assert isinstance(result.error_before_exec, SyntaxError)
+    assert "no `fit` call ran" not in capsys.readouterr().out and "fit" not in keras.Model.__dict__
+
+    assert run(shell, "%%gradcheck --help\nnot_run = 1\n").success
+    assert "not_run" not in shell.user_ns and "--record-every" in capsys.readouterr().out
+    result = run(shell, "%%gradcheck on\nnot_run = 1\n")
+    assert not result.success and "not_run" not in shell.user_ns
+
+    result = run(shell, "get_ipython().run_cell_magic('gradcheck', '--quiet', 'direct = 40 + 2')")
+    assert result.success and shell.user_ns["direct"] == 42
+    result = run(shell, "%%gradcheck --quiet\nget_ipython().run_cell('inner = 1')\nouter = 2\n")
+    assert result.success and shell.user_ns["inner"] == 1 and shell.user_ns["outer"] == 2
+    assert "__gradmagic_cell_end__" not in dir(__import__("builtins")) and shell.custom_exceptions == ()

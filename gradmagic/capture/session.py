@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import sys
 import threading
 import time
+import warnings
 import weakref
 from typing import Any, Callable
 
@@ -25,6 +27,7 @@ from gradmagic.evidence.model_info import describe_model, enclosing_models
 from gradmagic.evidence.preflight import run_preflight
 from gradmagic.evidence.probe import run_probe
 from gradmagic.evidence.recorder import recording
+from gradmagic.report.errors import describe_error
 from gradmagic.report.flow_graph import record_graph
 from gradmagic.report.model import FitRecord, Report
 from gradmagic.rules.registry import run_rules
@@ -113,7 +116,8 @@ class CheckSession:
                 session._seen_batches.add(key)
             _active.busy = True
             try:
-                return session._run_fit(method, original, model, line, args, kwargs)
+                with _user_warnings(), _filtered_like_keras():
+                    return session._run_fit(method, original, model, line, args, kwargs)
             finally:
                 _active.busy = False
 
@@ -128,7 +132,7 @@ class CheckSession:
         try:
             evidence, args, kwargs = self._before_fit(method, original, model, line, args, kwargs)
         except Exception as error:  # noqa: BLE001 - gradmagic must never stop the user's fit
-            self._notice(f"gradmagic could not prepare this {method} call ({type(error).__name__}: {error})")
+            self._notice(f"gradmagic could not prepare this {method} call ({describe_error(error)})")
 
         if not self.train:
             result, raised = None, None
@@ -148,7 +152,7 @@ class CheckSession:
         return result
 
     def _before_fit(self, method, original, model, line, args, kwargs):
-        index = len(self.evidence)
+        index = len(self.report.fits)  # after any fit a nested check shared with this one
         # bound against Keras's own signature to read the arguments; what stands at
         # keras.Model.<method> (a user's wrapper, say) still gets them as the user passed them
         fit_args = FitArguments.bind(method, model, args, kwargs)
@@ -177,12 +181,12 @@ class CheckSession:
         try:
             evidence.preflight = run_preflight(evidence, self.source)
         except Exception as error:  # noqa: BLE001
-            self._notice(f"the pre-flight checks failed ({type(error).__name__}: {error})")
+            self._notice(f"the pre-flight checks failed ({describe_error(error)})")
         if self.probe and evidence.compiled:
             try:
                 evidence.probe = run_probe(model, sample, self.source)
             except Exception as error:  # noqa: BLE001
-                self._notice(f"the gradient probe failed ({type(error).__name__}: {error})")
+                self._notice(f"the gradient probe failed ({describe_error(error)})")
             evidence.model_info = describe_model(model, self.layer_lines)
         return evidence, args, kwargs
 
@@ -234,13 +238,13 @@ class CheckSession:
             for finding in run_rules(self.source, evidence, self.evidence[:-1], failed):
                 self.report.add(finding, fit=evidence.index)  # one finding per cause across fits and layers
         except Exception as error:  # noqa: BLE001
-            self._notice(f"gradmagic could not finish its checks ({type(error).__name__}: {error})")
+            self._notice(f"gradmagic could not finish its checks ({describe_error(error)})")
         for rule in failed:
             self._notice(f"the gradmagic rule {rule} failed; the other rules ran")
         try:
             record_graph(self.report, evidence)
         except Exception as error:  # noqa: BLE001
-            self._notice(f"the gradient-flow graph could not be built ({type(error).__name__}: {error})")
+            self._notice(f"the gradient-flow graph could not be built ({describe_error(error)})")
         self._emit("fit_end", evidence)
         self._share_with_outer_sessions()
 
@@ -250,10 +254,15 @@ class CheckSession:
             if outer is self or outer.source.filename != self.source.filename:
                 continue
             fit = self.report.fits[-1]
-            outer.report.fits.append(fit)
+            shared = copy.copy(fit)
+            shared.index = len(outer.report.fits)  # numbered among the outer check's fits
+            outer.report.fits.append(shared)
             for finding in self.report.findings:
                 if fit.index in finding.fit_indices or not finding.fit_indices:
-                    outer.report.add(copy.deepcopy(finding), fit=fit.index)  # a copy: merging edits it
+                    copied = copy.deepcopy(finding)  # a copy: merging edits it
+                    if copied.fit_indices:
+                        copied.evidence["fits"] = [shared.index]
+                    outer.report.add(copied, fit=shared.index)
 
     def _keep_history(self, evidence: FitEvidence) -> None:
         """The recorder's bounded history goes into ``report.history["fits"]``; its notices too."""
@@ -265,7 +274,7 @@ class CheckSession:
         try:
             entry = recorded.to_dict()
         except Exception as error:  # noqa: BLE001
-            self._notice(f"the training history could not be kept ({type(error).__name__}: {error})")
+            self._notice(f"the training history could not be kept ({describe_error(error)})")
             return
         entry["fit"] = evidence.index
         if self.report.history is None:
@@ -282,6 +291,82 @@ class CheckSession:
                 listener(event, payload)
             except Exception:  # noqa: BLE001 - a broken view must not stop training
                 pass
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _is_ours(frame) -> bool:
+    filename = frame.f_code.co_filename
+    return filename.startswith(_PACKAGE) or (not os.path.isabs(filename)
+                                             and os.path.abspath(filename).startswith(_PACKAGE))
+
+
+def _is_importlib(frame) -> bool:  # the frames ``warnings.warn`` itself does not count
+    filename = frame.f_code.co_filename
+    return "importlib" in filename and "_bootstrap" in filename
+
+
+@contextlib.contextmanager
+def _user_warnings():
+    """While gradmagic's wrapper runs a ``fit``: ``warnings.warn(..., stacklevel=n)`` counts no
+    gradmagic frame, so a warning lands on the line it would land on without gradmagic (the
+    user's ``fit`` line, say, rather than this module). The warning is still raised by Python's
+    own ``warnings.warn`` at that moment: the user's filters, ``-W error``, the "once per
+    location" registry of the user's module all apply as they would. Warnings issued from C
+    (``PyErr_WarnEx``) do not pass through here; their stack level starts at the innermost Python
+    frame, which is Keras's or NumPy's, not gradmagic's."""
+    original = warnings.warn
+    if getattr(original, "__gradmagic__", False):  # an enclosing fit already counts us out
+        yield
+        return
+
+    def warn(message, category=None, stacklevel=1, source=None, **kwargs):
+        extra = 0
+        try:
+            frame = sys._getframe(1)  # the caller of warnings.warn: level 1
+            if stacklevel > 1 and not _is_importlib(frame):
+                for _ in range(stacklevel - 1):
+                    frame = frame.f_back
+                    while frame is not None and (_is_ours(frame) or _is_importlib(frame)):
+                        extra += _is_ours(frame)
+                        frame = frame.f_back
+                    if frame is None:
+                        break
+        except Exception:  # noqa: BLE001 - count nothing: Python's own behaviour
+            extra = 0
+        return original(message, category, stacklevel + 1 + extra, source, **kwargs)
+
+    warn.__gradmagic__ = True
+    warn.__wrapped__ = original
+    warnings.warn = warn
+    try:
+        yield
+    finally:
+        if warnings.warn is warn:
+            warnings.warn = original
+
+
+_FILTER_MODULES = ("keras.src.utils.traceback_utils", "tensorflow.python.util.traceback_utils")
+
+
+@contextlib.contextmanager
+def _filtered_like_keras():
+    """While gradmagic's wrapper runs a ``fit``, Keras's and TensorFlow's traceback filtering treat
+    gradmagic's files as their own: a filtered traceback comes out as it would without gradmagic
+    (Keras keeps its innermost frame only when no other frame is left)."""
+    patched = []
+    for name in _FILTER_MODULES:
+        module = sys.modules.get(name)
+        paths = getattr(module, "_EXCLUDED_PATHS", None)
+        if isinstance(paths, tuple) and _PACKAGE not in paths:
+            module._EXCLUDED_PATHS = (*paths, _PACKAGE)
+            patched.append((module, paths))
+    try:
+        yield
+    finally:
+        for module, paths in patched:
+            module._EXCLUDED_PATHS = paths
 
 
 def _creation_line(source: SourceUnit, frame) -> int | None:

@@ -11,7 +11,6 @@ the structure leaves something open or looks wrong, to measure the numbers a fin
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -272,22 +271,33 @@ def scan_array(array: Any, argument: str, role: str) -> ArrayStats | None:
 
 def _describe_values(stats: ArrayStats, values: np.ndarray, masked: bool) -> None:
     """Range, mean, spread, integrality and constant columns, in few passes (NaN marks masked values)."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
+    # no `warnings.catch_warnings()` here: changing the warning filters, even for a moment, resets
+    # Python's "once per location" registries, and the user would see their warnings again
+    with np.errstate(all="ignore"):
         if values.ndim in (2, 3) and values.shape[0] >= 2:
             by_feature = values.reshape(-1, values.shape[-1])
-            low = np.nanmin(by_feature, axis=0) if masked else by_feature.min(axis=0)
-            high = np.nanmax(by_feature, axis=0) if masked else by_feature.max(axis=0)
+            if masked:  # per column, NaN (masked) ignored; NaN for a column that is all NaN
+                present = ~np.isnan(by_feature)
+                low = np.where(present, by_feature, np.inf).min(axis=0)
+                high = np.where(present, by_feature, -np.inf).max(axis=0)
+                empty = ~present.any(axis=0)
+                low, high = np.where(empty, np.nan, low), np.where(empty, np.nan, high)
+            else:
+                low, high = by_feature.min(axis=0), by_feature.max(axis=0)
             stats.columns = int(values.shape[-1])
             constant = np.flatnonzero(np.isfinite(low) & (low == high))
             stats.constant_columns = [int(c) for c in constant]
             stats.constant_values = [float(low[c]) for c in constant]
+            if not np.isfinite(low).any():
+                return  # every value is NaN/Inf
             low, high = np.nanmin(low), np.nanmax(high)
         else:
             if values.ndim == 2:
                 stats.columns = int(values.shape[1])
-            low = np.nanmin(values) if masked else values.min()
-            high = np.nanmax(values) if masked else values.max()
+            kept = values[~np.isnan(values)] if masked else values
+            if not kept.size:
+                return  # every value is NaN/Inf
+            low, high = kept.min(), kept.max()
         if not np.isfinite(low):
             return  # every value is NaN/Inf
         stats.min, stats.max = float(low), float(high)

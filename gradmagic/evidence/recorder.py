@@ -24,6 +24,7 @@ from gradmagic.evidence.activations import ActivationProbe, ActivationSnapshot
 from gradmagic.evidence.fit_evidence import FitEvidence
 from gradmagic.evidence.history import DEFAULT_BUCKETS, BucketHistory
 from gradmagic.evidence.recorder_graph import ABSENT, SLOT_COLUMNS, GraphRecorder, Slot, column
+from gradmagic.report.errors import describe_error
 
 DEFAULT_INTERVAL = 100
 DEFAULT_LIVE_SECONDS = 2.0
@@ -509,8 +510,8 @@ def _describe_optimizer(optimizer: Any) -> dict[str, Any]:
 
 
 def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
+    """``TypeName: the line that says what went wrong`` (not ``in user code:``)."""
+    return describe_error(error)
 
 
 def _float(value: Any) -> float | None:

@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from gradmagic.capture import keras_adapter
+from gradmagic.report.errors import describe_error
 
 HEAD = ("loss", "loss_scale", "loss_known")
 SLOT_COLUMNS = ("grad_sq", "grad_max", "grad_zeros", "reserved", "weight_sq", "update_sq")
@@ -87,14 +88,14 @@ class GraphRecorder:
             try:
                 plan = recorder._before(grads, trainable_variables)
             except Exception as error:  # noqa: BLE001 - the user's step must still run
-                recorder.trace_errors.append(f"{type(error).__name__}: {error}")
+                recorder.trace_errors.append(describe_error(error))
                 plan = None
             result = original(grads, trainable_variables, *args, **kwargs)
             if plan is not None:
                 try:
                     recorder._after(plan)
                 except Exception as error:  # noqa: BLE001
-                    recorder.trace_errors.append(f"{type(error).__name__}: {error}")
+                    recorder.trace_errors.append(describe_error(error))
             return result
 
         return apply

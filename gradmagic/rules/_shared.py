@@ -24,6 +24,13 @@ def op_spelling(op_type: str) -> str:
     return OP_SPELLING.get(op_type, f"`{op_type}`")
 
 
+def names_listed(names, limit: int = 4) -> str:
+    """```dense`, `dense_1`, `dense_2` and 277 more``: a list that stays short for deep models."""
+    names = list(names)
+    shown = ", ".join(f"`{name}`" for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def written_spelling(line_text: str, names: tuple[str, ...]) -> str | None:
     """How the user spelled an op's call on its line (``tf.math.argmax``), as inline code, or None."""
     for name in names:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from gradmagic.report.model import Finding
-from gradmagic.rules._shared import layer_line, layers_of
+from gradmagic.rules._shared import layer_line, layers_of, names_listed
 from gradmagic.rules.base import Rule, RuleContext
 
 
@@ -42,7 +42,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     layers = layers_of(ctx.fit, missing)
     first = layers[0] if layers else None
     cause_line = next((cut.line for cut in probe.cuts if cut.line), None)
-    listed = ", ".join(f"`{name}`" for name in layers) or ", ".join(f"`{p}`" for p in missing)
+    listed = names_listed(layers) or names_listed(missing)
     return [
         RULE.finding(
             f"{len(missing)} of {len(probe.gradients)} trainable variables get no gradient: "

@@ -60,6 +60,7 @@ from gradmagic.evidence.model_info import ModelInfo
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
+from gradmagic.rules._shared import names_listed
 from gradmagic.rules.base import Rule, RuleContext
 
 FLOAT_PREFIXES = ("float", "bfloat", "half")
@@ -162,7 +163,7 @@ def _unfrozen_after_trace(ctx: RuleContext, tracer: FitEvidence) -> Finding | No
     missing = [v.path for v in now.trainable_variables() if v.path not in trainable_then]
     receiver = _receiver(ctx, fit.line)
     unfreeze_line = _assignment_line(ctx, True, before=fit.line, after=tracer.line)
-    listed = ", ".join(f"`{name}`" for name in layers)
+    listed = names_listed(layers)
     return RULE.finding(
         f"layer(s) {listed} were unfrozen after the train step was traced at line {tracer.line}: "
         f"Keras 3 still trains {len(trainable_then)} of {len(now.trainable_variables())} trainable variables",

@@ -33,7 +33,7 @@ from typing import Iterable
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
-from gradmagic.rules._shared import layer_line
+from gradmagic.rules._shared import layer_line, names_listed
 from gradmagic.rules.base import Rule, RuleContext
 
 
@@ -113,7 +113,7 @@ def _fixes(ctx: RuleContext, rec, name: str, ratio, high_rate: bool) -> list[Fix
     dead = [found for dead_name in dyn.dead_layers(rec) if (found := ctx.fit.model_info.layer(dead_name))]
     if layer is not None and layer not in dead:
         dead.append(layer)
-    names = ", ".join(f"`{item.name}`" for item in dead)
+    names = names_listed(item.name for item in dead)
     fixes.append(make_fix("leaky-relu", f'use `activation="leaky_relu"` in {names}', "review", source,
                           dyn.edit_lines(source, dead, lambda text, item: _leaky(ctx, item, text)),
                           "a leaky ReLU keeps a small gradient for negative inputs, so units can recover"))

@@ -33,7 +33,7 @@ from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.fixes import surrogates
-from gradmagic.rules._shared import layer_for_scope, layer_line, written_spelling
+from gradmagic.rules._shared import layer_for_scope, layer_line, names_listed, written_spelling
 from gradmagic.rules.base import Rule, RuleContext
 
 ALL_ZERO = 0.99
@@ -52,7 +52,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     silent = [layer for layer, value in fractions.items() if value is not None and value >= ALL_ZERO]
     layer = silent[0] if silent else None
     step = dyn.first_step_where(data["steps"], data["mean"] >= dyn.ZERO_GRADIENTS)
-    listed = ", ".join(f"`{name}`" for name in silent) or "every layer"
+    listed = names_listed(silent) or "every layer"
     zeroing = ctx.fit.probe.zeroing if ctx.fit.probe is not None else []
     if zeroing:
         return [_zeroing_op_finding(ctx, zeroing[0], overall, silent, listed, step, fractions, rec)]
@@ -110,7 +110,7 @@ def _fixes(ctx: RuleContext, silent: list[str]) -> list[Fix]:
         return []
     patched = dyn.edit_lines(source, zero_init, lambda text, layer: dyn.set_layer_keyword(
         ctx, layer, "kernel_initializer", dyn.initializer_for(layer.activation), text))
-    names = ", ".join(f"`{layer.name}`" for layer in zero_init)
+    names = names_listed(layer.name for layer in zero_init)
     fix = make_fix("initializer", f"initialise the kernels of {names} randomly (Glorot/He)", "review", source,
                    patched, "random weights break the symmetry, so each unit gets its own gradient")
     return [fix] if fix else []

@@ -31,6 +31,7 @@ from typing import Iterable
 
 from gradmagic.report.model import Finding
 from gradmagic.rules import _dynamics as dyn
+from gradmagic.rules._shared import names_listed
 from gradmagic.rules.base import Rule, RuleContext
 
 DIVERGING_RATIO = 1e-2
@@ -67,7 +68,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         "loss_highest": trend.highest if trend else None, "diverged": diverged, "layer_update_ratios": per_layer,
         "killed_units": killed,
     }
-    how = ("its first updates killed the ReLU units of " + ", ".join(f"`{n}`" for n in dyn.dead_layers(rec))
+    how = ("its first updates killed the ReLU units of " + names_listed(dyn.dead_layers(rec))
            if killed else "the loss diverged" if diverged else "the loss did not go down")
     if trend is not None:
         how += f" ({dyn.num(trend.initial)} at first, {dyn.num(trend.highest)} at worst, {dyn.num(trend.end)} at the end)"

@@ -242,3 +242,22 @@ class DiagnosisPanel(anywidget.AnyWidget):
 
     def show_training(self, history: dict[str, Any], findings: list[Finding] | None = None) -> None:
         self.training = training_payload(history, findings)
+
+    def send_points(self, fit: Any, points: dict[str, list], start: int,
+                    findings: list[Finding] | None = None) -> None:
+        """Live points while a fit runs, as a custom message with only what the frontend lacks:
+        ``{"kind": "training_points", "fit", "start", "steps", "loss", "grad_norm", "markers"}``;
+        the frontend keeps its first ``start`` points of that fit and appends these (``start``
+        0: these are all the points). The ``training`` state is left as it is; setting it (at
+        the end of a fit) replaces the live points."""
+        steps = points.get("steps") or []
+        start = max(0, min(start, len(steps)))
+        self.send({
+            "kind": "training_points",
+            "fit": fit,
+            "start": start,
+            "steps": [int(step) for step in steps[start:]],
+            "loss": _numbers((points.get("loss") or [])[start:len(steps)]),
+            "grad_norm": _numbers((points.get("grad_norm") or [])[start:len(steps)]),
+            "markers": training_payload(None, findings)["markers"],
+        })

@@ -121,7 +121,7 @@ def test_failing_cell_shows_panel_and_record_then_ends_with_its_own_error(kc):
     assert gm003["evidence"]["op"] == "ArgMax"
     assert record["fits"] == [{"index": 0, "line": 22, "status": "failed", "exception_type": "ValueError",
                                "exception_message": "No gradients provided for any variable.",
-                               "model_name": "sequential", "method": "fit"}]
+                               "model_name": "sequential", "method": "fit", "exception_line": None}]
     assert [e for e in record["graph"]["edges"] if e.get("cut")][0]["cut"]["line"] == 12
     assert "error[GM003]" in visible[1][1]["text/plain"]
 
@@ -247,3 +247,67 @@ def test_gradcheck_on_diagnoses_from_the_run_without_running_the_cell_again(kc):
     assert [(f["code"], f["line"]) for f in record["findings"]] == [("GM003", 13), ("GM001", 13)]
     assert record["fits"][0]["status"] == "failed" and record["fits"][0]["line"] == 23
     assert value_of(kc, "_side") == "[1]"
+
+
+# -- issue 10: the traceback of a %%gradcheck cell is the one IPython shows without gradmagic ------
+
+_TINY = ("import numpy as np, keras\nkeras.utils.set_random_seed(0)\n"
+         "x = np.random.rand(16, 4).astype('float32'); y = np.random.rand(16, 1).astype('float32')\n"
+         "model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])\n")
+FAILING_CELLS = {
+    "no-gradients": program("broken/gm003_argmax_loss").read_text(),
+    "callback": _TINY + (
+        "class Stop(keras.callbacks.Callback):\n"
+        "    def on_epoch_end(self, epoch, logs=None):\n"
+        "        raise RuntimeError(f'stopped at epoch {epoch}')\n"
+        "model.compile(optimizer='sgd', loss='mse')\n"
+        "model.fit(x, y, epochs=2, verbose=0, callbacks=[Stop()])\n"),
+    "symbolic-numpy": _TINY + (
+        "def numpy_loss(y_true, y_pred):\n"
+        "    return float(y_pred.numpy().mean())\n"
+        "model.compile(optimizer='sgd', loss=numpy_loss)\n"
+        "model.fit(x, y, epochs=1, verbose=0)\n"),
+}
+
+
+def _frames(traceback):
+    """The frames of an IPython traceback: ``("cell", line)`` for the cell's own, ``(file, line)`` else."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(traceback))
+    found = re.finditer(r"^(?:Cell In\[\d+\], line (\d+)|File ([^\s:]+):(\d+))", text, re.M)
+    return [("cell", int(m[1])) if m[1] else (m[2], int(m[3])) for m in found], text
+
+
+@pytest.mark.parametrize("name", list(FAILING_CELLS))
+def test_the_traceback_is_the_one_ipython_shows_without_gradmagic(kc, name):
+    body = FAILING_CELLS[name]
+    plain, _ = execute(kc, "# the same line numbers as under the magic\n" + body, cell_id="plain-tb")
+    checked, outputs = execute(kc, "%%gradcheck --quiet\n" + body, cell_id="checked-tb")
+    assert plain["status"] == checked["status"] == "error"
+    assert (checked["ename"], checked["evalue"]) == (plain["ename"], plain["evalue"])
+    plain_frames, _ = _frames(plain["traceback"])
+    frames, text = _frames(checked["traceback"])
+    assert frames == plain_frames and frames[0][0] == "cell"
+    assert "run_cell_magic" not in text and "gradmagic" not in text
+    shown_error = next(content for kind, content in outputs if kind == "error")
+    assert shown_error["traceback"] == checked["traceback"]
+    kinds = [kind for kind, _ in shown(outputs)]
+    assert kinds[-1] == "error" and "record" in kinds  # the diagnosis, then the cell's own error
+
+
+def test_a_gradcheck_cell_stops_run_all_as_a_plain_cell_does(kc):
+    """An execute request with ``stop_on_error`` aborts the requests queued behind a failing cell."""
+    cell = "%%gradcheck --quiet\n" + FAILING_CELLS["callback"]
+    ids = []
+    for code in (cell, "_after_failure = 1"):
+        msg = kc.session.msg("execute_request", {"code": code, "silent": False, "store_history": True,
+                                                 "user_expressions": {}, "allow_stdin": False,
+                                                 "stop_on_error": True})
+        kc.shell_channel.send(msg)
+        ids.append(msg["header"]["msg_id"])
+    replies = {}
+    while len(replies) < 2:
+        reply = kc.get_shell_msg(timeout=TIMEOUT)
+        if reply["parent_header"].get("msg_id") in ids:
+            replies[reply["parent_header"]["msg_id"]] = reply["content"]
+    assert replies[ids[0]]["status"] == "error" and replies[ids[1]]["status"] == "aborted"
+    assert value_of(kc, "'_after_failure' in globals()") == "False"

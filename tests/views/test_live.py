@@ -1,10 +1,12 @@
 """The training view: live points while ``fit`` runs, then the recorder's history from the report."""
 
+import itertools
+
 import pytest
 from helpers import check_program
 
-from gradmagic import check
-from gradmagic.magics import _LiveView, present
+from gradmagic import check, magics
+from gradmagic.magics import LIVE_POINTS, _LiveView, present
 from gradmagic.views.widget import CellText, DiagnosisPanel, training_payload
 
 
@@ -13,7 +15,11 @@ def healthy():
     return check_program("healthy/mlp").report
 
 
-def test_live_panel_appears_with_the_first_point_and_ends_with_the_report(healthy, capsys):
+def test_live_panel_appears_with_the_first_point_and_ends_with_the_report(healthy, capsys, monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(magics.time, "monotonic", lambda: clock[0])
+    sent = []
+    monkeypatch.setattr(DiagnosisPanel, "send", lambda self, content, buffers=None: sent.append(content))
     session = check("x = 1\n", "/tmp/gm_live.py")
     live = _LiveView(session, CellText(cell_id="abc", text="x = 1\n"), enabled=True)
     live("fit_end", None)
@@ -21,20 +27,36 @@ def test_live_panel_appears_with_the_first_point_and_ends_with_the_report(health
     live("epoch", {"fit": 0, "epoch": 0, "step": 4, "loss": 0.9, "grad_norm": 0.5})
     panel = live.panel
     assert panel is not None and panel.header["running"] is True
-    assert panel.training["loss"] == {"steps": [4], "values": [0.9]}
+    assert sent == [{"kind": "training_points", "fit": 0, "start": 0, "steps": [4], "loss": [0.9],
+                     "grad_norm": [0.5], "markers": []}]
+    clock[0] += 0.1
     live("progress", {"fit": 0, "epoch": 1, "step": 6, "loss": "NaN", "grad_norm": 0.4})  # throttled
-    assert panel.training["loss"] == {"steps": [4], "values": [0.9]}
-    live("epoch", {"fit": 0, "epoch": 1, "step": 8, "loss": 0.7, "grad_norm": 0.3})
-    assert panel.training["loss"] == {"steps": [4, 6, 8], "values": [0.9, None, 0.7]}
-    assert panel.training["total"] == {"steps": [4, 6, 8], "values": [0.5, 0.4, 0.3]}
+    live("epoch", {"fit": 0, "epoch": 1, "step": 8, "loss": 0.7, "grad_norm": 0.3})  # throttled too
+    assert len(sent) == 1
+    clock[0] += 1
+    live("epoch", {"fit": 0, "epoch": 2, "step": 10, "loss": 0.6, "grad_norm": 0.2})
+    assert sent[-1] == {"kind": "training_points", "fit": 0, "start": 1, "steps": [6, 8, 10],
+                        "loss": [None, 0.7, 0.6], "grad_norm": [0.4, 0.3, 0.2], "markers": []}  # only the new points
+    assert panel.training["loss"] is None  # the live points travel as messages, not as the state
+    clock[0] += 1
     live("epoch", {"fit": 1, "epoch": 0, "step": 2, "loss": 0.2, "grad_norm": 0.1})  # a second fit starts over
-    assert panel.training["loss"] == {"steps": [2], "values": [0.2]}
+    assert sent[-1]["fit"] == 1 and sent[-1]["start"] == 0 and sent[-1]["steps"] == [2]
 
     present(healthy, live.cell, panel=panel)
     assert panel.header["running"] is False
     assert panel.training["loss"]["steps"][-1] == 8  # 2 epochs of 4 batches, from the recorder's history
     printed = capsys.readouterr().out
     assert printed.count("DiagnosisPanel") == 1  # displayed once, when it appeared
+
+
+def test_live_points_stay_bounded_evenly_spaced_and_end_at_the_last_step():
+    live = _LiveView(check("x = 1\n", "/tmp/gm_live.py"), CellText(cell_id=None), enabled=False)
+    for step in range(1, 5001):
+        live._add({"fit": 0, "step": step, "loss": 1.0 / step, "grad_norm": 1.0})
+    steps = live.points["steps"]
+    assert len(steps) <= LIVE_POINTS + 1 and steps[-1] == 5000 and steps[0] == 1
+    gaps = {b - a for a, b in itertools.pairwise(steps[:-1])}
+    assert len(gaps) == 1  # evenly spaced, then the newest point
 
 
 def test_training_view_reads_the_recorders_history(healthy):

@@ -183,6 +183,32 @@ export async function layoutGraph(view) {
 
 let counter = 0;
 
+// -- live training points ----------------------------------------------------------------
+
+// Python sends the points of a running fit as custom messages carrying only what this view lacks
+// (`DiagnosisPanel.send_points`): keep the first `start` points of that fit, append the rest.
+export function applyLivePoints(live, msg) {
+  if (!msg || msg.kind !== "training_points") return live;
+  const fresh = !live || live.fit !== msg.fit || !msg.start;
+  const base = fresh ? { fit: msg.fit, steps: [], loss: [], grad_norm: [] } : live;
+  const start = fresh ? 0 : Math.min(msg.start, base.steps.length);
+  const next = { fit: msg.fit, markers: msg.markers || [] };
+  for (const key of ["steps", "loss", "grad_norm"]) next[key] = base[key].slice(0, start).concat(msg[key] || []);
+  return next;
+}
+
+// The live points as the training view's payload (`training_payload` of the points gathered live).
+export function liveTraining(live) {
+  if (!live || !live.steps.length) return { loss: null, total: null, layers: {}, markers: [], epoch_ends: [] };
+  return {
+    loss: { steps: live.steps, values: live.loss.slice(0, live.steps.length) },
+    total: { steps: live.steps, values: live.grad_norm.slice(0, live.steps.length) },
+    layers: {},
+    markers: live.markers || [],
+    epoch_ends: [],
+  };
+}
+
 function render({ model, el }) {
   const uid = "gm" + Date.now().toString(36) + (counter++).toString(36);
   const root = h("div", { class: "gm-panel" });
@@ -199,6 +225,7 @@ function render({ model, el }) {
     view: null,
     graphBox: null,
     pendingFocus: null,
+    live: null, // the running fit's points (custom messages), until the `training` state replaces them
   };
 
   const headerBox = h("div", { class: "gm-header" });
@@ -738,7 +765,7 @@ function render({ model, el }) {
   // -- training ------------------------------------------------------------------------
 
   function drawTraining() {
-    const training = model.get("training") || {};
+    const training = ui.live ? liveTraining(ui.live) : model.get("training") || {};
     const header = model.get("header") || {};
     const layers = Object.entries(training.layers || {});
     if (!training.loss && !training.total && !layers.length) {
@@ -829,18 +856,25 @@ function render({ model, el }) {
   }
   const onFindings = () => { tabs(); if (ui.tab === "findings") drawBody(); };
   const onGraph = () => { if (ui.tab === "graph") drawBody(); };
-  const onTraining = () => { if (ui.tab === "training") drawBody(); };
+  const onTraining = () => { ui.live = null; if (ui.tab === "training") drawBody(); };
   const onHeader = () => { drawHeader(); if (ui.tab === "training") drawBody(); };
+  const onCustom = (msg) => {
+    if (!msg || msg.kind !== "training_points") return;
+    ui.live = applyLivePoints(ui.live, msg);
+    if (ui.tab === "training") drawBody();
+  };
   model.on("change:header", onHeader);
   model.on("change:findings", onFindings);
   model.on("change:graph", onGraph);
   model.on("change:training", onTraining);
+  model.on("msg:custom", onCustom);
   drawAll();
   return () => {
     model.off("change:header", onHeader);
     model.off("change:findings", onFindings);
     model.off("change:graph", onGraph);
     model.off("change:training", onTraining);
+    model.off("msg:custom", onCustom);
     ui.graphBox = null;
   };
 }
