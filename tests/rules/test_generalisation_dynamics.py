@@ -212,11 +212,12 @@ def test_class_ids_divided_by_a_constant_into_a_sparse_loss():
 @pytest.mark.parametrize("name, names, classes", [
     ("gen_shuffled_apart", ["X", "y"], 2),
     ("gen_shuffled_apart_tuple", ["samples", "kinds"], 3),
+    ("gen_shuffled_apart_in_place", ["readings", "kinds"], 3),  # np.random.shuffle(x); np.random.shuffle(y)
 ])
 def test_inputs_and_labels_shuffled_apart_stay_at_the_prior_loss(name, names, classes):
     found = one(name, "GM309")
     first_shuffle = min(line for line, code in enumerate(program(f"broken/{name}").read_text().splitlines(), 1)
-                        if ".permutation(" in code)
+                        if ".permutation(" in code or ".shuffle(" in code)
     assert found.line == first_shuffle == 8
     assert found.evidence["shuffled_apart"] == names
     assert math.isclose(found.evidence["prior_loss"], math.log(classes), rel_tol=0.01)  # balanced classes
