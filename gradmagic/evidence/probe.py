@@ -69,6 +69,16 @@ class LeftTensorFlow:
 
 
 @dataclass
+class Broadcast:
+    """An elementwise op in the step that pairs ``(N,)`` with ``(N, 1)`` into an ``(N, N)`` table."""
+
+    op_type: str
+    line: int | None
+    left_shape: list[int | None]
+    right_shape: list[int | None]
+
+
+@dataclass
 class ProbeError:
     type: str
     message: str
@@ -90,6 +100,8 @@ class ProbeResult:
     left_tensorflow: list[LeftTensorFlow] = field(default_factory=list)
     # ops on the path from variables whose gradient was exactly zero to the loss that zero it (Sign)
     zeroing: list[GradientCut] = field(default_factory=list)
+    # elementwise ops of a custom train_step that broadcast a column against a flat vector
+    broadcasts: list[Broadcast] = field(default_factory=list)
     # whether the loss value depends on any model output along a value path (compiled loss, traced;
     # None: not known). False: the loss ignores the prediction (GM011); per output in `outputs_read`.
     loss_reads_prediction: bool | None = None
@@ -342,12 +354,43 @@ def probe_train_step(model: keras.Model, sample: DataSample, source: SourceUnit)
     by_path: dict[str, VariableGradient] = {}
     for call in calls:
         _explain_tape_call(call, source, result, by_path)
+        for found in _broadcasts(call.target, source):
+            if found not in result.broadcasts:
+                result.broadcasts.append(found)
     for variable in model.trainable_variables:
         path = variable_path(variable)
         if path not in by_path:
             by_path[path] = VariableGradient(path, "none" if calls else "traced")
     result.gradients = list(by_path.values())
     return result
+
+
+BROADCASTING_OPS = {"Sub", "SquaredDifference", "AddV2", "Add", "Mul", "RealDiv", "Maximum", "Minimum", "AbsDiff"}
+
+
+def _broadcasts(target: Any, source: SourceUnit) -> list[Broadcast]:
+    """Ops written in the checked source, upstream of ``target``, that pair a batch vector ``(N,)``
+    with a batch column ``(N, 1)``: the result is ``(N, N)``, every target against every prediction."""
+    if not isinstance(target, tf.Tensor) or not hasattr(target, "graph"):
+        return []
+    found = []
+    for op in backward_ops(target, control=False):
+        if op.type not in BROADCASTING_OPS or len(op.inputs) != 2:
+            continue
+        shapes = [t.shape for t in op.inputs]
+        if any(shape.rank is None for shape in shapes):
+            continue
+        flat = next((shape for shape in shapes if shape.rank == 1), None)
+        column = next((shape for shape in shapes if shape.rank == 2), None)
+        # both batch-sized (unknown first dimension, as traced): a bias of shape (1,) is not a target vector
+        if flat is None or column is None or flat[0] is not None or column[0] is not None or column[1] != 1:
+            continue
+        if op.outputs[0].shape.as_list() != [None, None]:
+            continue
+        line = source.op_line(op.traceback)
+        if line is not None:
+            found.append(Broadcast(op.type, line, shapes[0].as_list(), shapes[1].as_list()))
+    return sorted(found, key=lambda item: item.line)
 
 
 def _packed(sample: DataSample) -> Any:

@@ -55,6 +55,10 @@ def _shape(shape, rows: int) -> str:
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     editor = Editor(ctx)
+    probe = ctx.fit.probe
+    if probe is not None and probe.broadcasts:
+        yield _in_train_step(editor, probe.broadcasts[0])
+        return
     for head in heads(ctx):
         found = head.broadcast
         if not found:
@@ -86,6 +90,31 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
             help=f"give the targets the output's shape {_shape(found['output_shape'], rows)}",
             fixes=_fixes(editor, head),
         )
+
+
+def _in_train_step(editor: Editor, found) -> Finding:
+    """``y - y_pred`` in a custom ``train_step`` with ``y`` of shape ``(N,)`` and ``y_pred`` ``(N, 1)``."""
+    flat, column = sorted([found.left_shape, found.right_shape], key=len)
+    text = editor.ctx.source.line_text(found.line).strip()
+    fixes: list[Fix | None] = []
+    preflight = editor.ctx.fit.preflight
+    targets = next((stats for stats in (preflight.targets if preflight else [])), None)
+    origin = targets.origin if targets is not None else None
+    if origin is not None and origin.editable and targets is not None and len(targets.shape) == 1:
+        patched = insert_data_lines(editor.source, origin.line, f"{origin.name} = {origin.name}.reshape(-1, 1)")
+        fixes.append(editor.fix("reshape-targets", f"reshape `{origin.name}` to a column after line {origin.line}",
+                                patched, "each target then meets its own prediction in the step"))
+    return RULE.finding(
+        f"`{text}` pairs a batch vector (N,) with a batch column (N, 1): the result is an (N, N) table, "
+        "every target against every prediction",
+        line=found.line,
+        evidence={"op": found.op_type, "shapes": [found.left_shape, found.right_shape], "where": "train_step"},
+        notes=["in a custom `train_step` nothing aligns the shapes: the loss is the mean over N * N pairs, "
+               "training runs and the model learns the mean of the targets"],
+        help="give the targets the output's shape: `y = tf.reshape(y, tf.shape(y_pred))` in the step, "
+             "or reshape the array to a column before `fit`",
+        fixes=ranked(*fixes),
+    )
 
 
 def _fixes(editor: Editor, head: OutputCheck) -> list[Fix]:

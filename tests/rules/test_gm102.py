@@ -35,3 +35,26 @@ def test_builtin_losses_align_flat_targets_themselves():
     from helpers import check_source
 
     assert "GM102" not in check_source(patched, run.report.filename).report.codes()
+
+
+def test_custom_train_step_broadcasts_flat_targets():
+    run = check_broken("gm102_train_step_flat_targets")
+    found = finding(run, "GM102", "error", line=28)  # `loss = tf.reduce_mean(tf.square(y - y_pred))`
+    assert found.evidence["op"] == "Sub"
+    assert sorted(found.evidence["shapes"], key=len) == [[None], [None, 1]]
+    assert found.message.startswith("`loss = tf.reduce_mean(tf.square(y - y_pred))` pairs a batch vector (N,)")
+    assert [fix.id for fix in found.fixes] == ["reshape-targets"]
+    assert "price = price.reshape(-1, 1)\n" in found.fixes[0].patched_source
+    assert_every_fix_verified(run, "GM102")
+
+
+def test_custom_train_step_with_aligned_targets_is_quiet():
+    from helpers import check_source, program
+
+    source = program("broken/gm102_train_step_flat_targets").read_text().replace(
+        "price = (features @ np.arange(1, 7, dtype=\"float32\")) * 0.5",
+        "price = ((features @ np.arange(1, 7, dtype=\"float32\")) * 0.5).reshape(-1, 1)")
+    assert ".reshape(-1, 1)" in source
+    run = check_source(source, "/tmp/gm102_aligned_train_step.py")
+    assert run.report.fits[0].status == "completed"
+    assert "GM102" not in run.report.codes()
