@@ -26,7 +26,10 @@ def test_broken_script_exits_1_and_writes_json(tmp_path):
     done = _run("check", str(program("broken/gm003_argmax_loss")), "--json", str(out))
     assert done.returncode == 1, done.stderr
     assert "error[GM003]" in done.stdout
-    assert "gm003_argmax_loss.py:11" in done.stdout
+    assert "gm003_argmax_loss.py:11:21" in done.stdout  # line and column of the `tf.argmax` call
+    # each fix shows its diff under the finding; the raw evidence dump is gone (the JSON has it)
+    assert '     | +model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")' in done.stdout
+    assert "= evidence:" not in done.stdout
     data = json.loads(out.read_text())
     assert data["tool_error"] is None
     assert {"GM001", "GM003"} <= {f["code"] for f in data["findings"]}

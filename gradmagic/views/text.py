@@ -68,7 +68,7 @@ def code_frame(source_lines: list[str], line: int, color: bool = False, context:
 def render_finding(finding: Finding, source_lines: list[str], filename: str, color: bool = False) -> str:
     head = f"{finding.severity}[{finding.code}]"
     lines = [f"{_paint(head, finding.severity, color)}: {_paint(finding.message, 'bold', color)}"]
-    location = f"{filename}:{finding.line}" if finding.line else filename
+    location = f"{filename}:{finding.line}:{_column(finding, source_lines)}" if finding.line else filename
     if finding.layer:
         location += f" (layer `{finding.layer}`)"
     lines.append(f"  --> {location}")
@@ -76,24 +76,40 @@ def render_finding(finding: Finding, source_lines: list[str], filename: str, col
         lines.extend("  " + row for row in code_frame(source_lines, finding.line, color, span=finding.span))
     for note in finding.notes:
         lines.append(f"   = note: {note}")
-    evidence = dict(finding.evidence or {})
-    fits = evidence.pop("fits", None)
+    fits = (finding.evidence or {}).get("fits")
     if len(finding.layer_names) > 1:
-        evidence.pop("layers", None)
         names = finding.layer_names
         listed = ", ".join(f"`{name}`" for name in names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
         lines.append(f"   = in {len(names)} layers: {listed}")
     if isinstance(fits, list) and len(fits) > 1:
         listed = ", ".join(f"#{index + 1}" for index in fits[:12]) + (" ..." if len(fits) > 12 else "")
         lines.append(f"   = in {len(fits)} fit calls: {listed}")
-    if evidence:
-        facts = ", ".join(f"{key}={_short(value)}" for key, value in evidence.items())
-        lines.append(f"   = evidence: {facts}")
     if finding.help:
         lines.append(f"   = {_paint('help', 'help', color)}: {finding.help}")
     for fix in finding.fixes:
         lines.append(f"   = fix [{fix.safety}]: {fix.title}")
+        lines.extend(_diff_rows(fix.diff, color))
     return "\n".join(lines)
+
+
+def _column(finding: Finding, source_lines: list[str]) -> int:
+    """1-based column of the offending text: the underlined span, else the statement's first character."""
+    if finding.span:
+        return finding.span[0] + 1
+    text = source_lines[finding.line - 1] if finding.line and 1 <= finding.line <= len(source_lines) else ""
+    return len(text) - len(text.lstrip()) + 1
+
+
+DIFF_ROWS = 12
+
+
+def _diff_rows(diff: str, color: bool) -> list[str]:
+    """The changed lines of a fix, as ruff's ``--diff`` shows them (hunk headers and context trimmed)."""
+    rows = [row for row in diff.splitlines() if row[:1] in "+-" and not row.startswith(("+++", "---"))]
+    shown = [f"     | {_paint(row, 'help' if row.startswith('+') else 'error', color)}" for row in rows[:DIFF_ROWS]]
+    if len(rows) > DIFF_ROWS:
+        shown.append(f"     | ... {len(rows) - DIFF_ROWS} more changed lines")
+    return shown
 
 
 def _short(value: object, limit: int = 80) -> str:
