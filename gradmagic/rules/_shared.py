@@ -24,6 +24,31 @@ def op_spelling(op_type: str) -> str:
     return OP_SPELLING.get(op_type, f"`{op_type}`")
 
 
+def raised_errors(ctx) -> list[tuple[str, str, int | None]]:
+    """``(type, message, line)`` of the probe's trace error, then of ``fit``'s own exception."""
+    from gradmagic.report.errors import error_summary
+
+    found = []
+    probe = ctx.fit.probe
+    if probe is not None and probe.error is not None:
+        found.append((probe.error.type, probe.error.message, probe.error.line))
+    exception = ctx.fit.exception
+    if exception is not None:
+        found.append((exception.type, error_summary(exception.type, exception.message), exception.line))
+    return found
+
+
+def compile_loss_line(tree) -> int | None:
+    """The line of the first ``compile(loss=...)`` argument (the ``compile`` call when it has none)."""
+    import ast
+
+    for node in ast.walk(tree) if tree is not None else ():
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile":
+            loss = next((k for k in node.keywords if k.arg == "loss"), None)
+            return loss.value.lineno if loss else node.lineno
+    return None
+
+
 def names_listed(names, limit: int = 4) -> str:
     """```dense`, `dense_1`, `dense_2` and 277 more``: a list that stays short for deep models."""
     names = list(names)

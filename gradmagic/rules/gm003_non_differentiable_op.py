@@ -43,6 +43,7 @@ from gradmagic.rules._shared import (
     layer_for_scope,
     op_spelling,
     replace_compile_loss,
+    compile_loss_line,
     span_of,
     suggested_loss,
     written_spelling,
@@ -150,7 +151,7 @@ def _metric_used_as_loss(loss_config) -> keras.metrics.Metric | None:
 def _metric_finding(ctx: RuleContext, metric: keras.metrics.Metric) -> Finding:
     class_name = type(metric).__name__
     source = ctx.source.text
-    line = _compile_line(ctx)
+    line = compile_loss_line(ctx.source.tree)
     fixes: list[Fix] = []
     if hasattr(keras.losses, class_name):
         patched = cst_edit.replace_call_at(
@@ -168,19 +169,6 @@ def _metric_finding(ctx: RuleContext, metric: keras.metrics.Metric) -> Finding:
         if hasattr(keras.losses, class_name) else "pass a loss from `keras.losses`; keep the metric in `metrics=`",
         fixes=fixes,
     )
-
-
-def _compile_line(ctx: RuleContext) -> int | None:
-    import ast
-
-    tree = ctx.source.tree
-    if tree is None:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile":
-            loss = next((k for k in node.keywords if k.arg == "loss"), None)
-            return loss.value.lineno if loss else node.lineno
-    return None
 
 
 RULE = Rule(code="GM003", name="non-differentiable-op", severity="error", detect=detect, doc=__doc__)

@@ -49,11 +49,10 @@ import keras
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from gradmagic.evidence.probe import error_summary
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import ensure_import, layer_for_scope, op_spelling
+from gradmagic.rules._shared import ensure_import, layer_for_scope, op_spelling, raised_errors
 from gradmagic.rules.base import Rule, RuleContext
 
 # NumPy functions whose `keras.ops` namesake computes the same thing on tensors.
@@ -113,14 +112,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
 
 def _graph_failure(ctx: RuleContext) -> _Failure | None:
     """The trace error of the probe, else of ``fit`` itself, when it is a value leaving TF."""
-    candidates = []
-    probe = ctx.fit.probe
-    if probe is not None and probe.error is not None:
-        candidates.append((probe.error.type, probe.error.message, probe.error.line))
-    exception = ctx.fit.exception
-    if exception is not None:
-        candidates.append((exception.type, error_summary(exception.type, exception.message), exception.line))
-    for type_name, message, line in candidates:
+    for type_name, message, line in raised_errors(ctx):
         for kind, expected_type, pattern in GRAPH_ERRORS:
             if type_name == expected_type and pattern.search(message):
                 return _Failure(kind, type_name, message, line)

@@ -46,11 +46,10 @@ from typing import Iterable
 import libcst as cst
 
 from gradmagic.evidence.data_origin import dataset_source, names_assigned_before
-from gradmagic.evidence.probe import error_summary
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import ensure_import, output_layer, output_units, suggested_loss, target_kind
+from gradmagic.rules._shared import ensure_import, output_layer, output_units, raised_errors, suggested_loss, target_kind
 from gradmagic.rules.base import Rule, RuleContext
 
 NO_LOSS = "No loss to compute"
@@ -81,14 +80,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
 
 def _errors(ctx: RuleContext) -> list[tuple[str, str]]:
     """``(type, message)`` of the probe's trace error and of ``fit``'s exception."""
-    found = []
-    probe = ctx.fit.probe
-    if probe is not None and probe.error is not None:
-        found.append((probe.error.type, probe.error.message))
-    exception = ctx.fit.exception
-    if exception is not None:
-        found.append((exception.type, error_summary(exception.type, exception.message)))
-    return found
+    return [(type_name, message) for type_name, message, _ in raised_errors(ctx)]
 
 
 def _raised_note(ctx: RuleContext, errors: list[tuple[str, str]]) -> list[str]:

@@ -41,7 +41,7 @@ from typing import Any
 
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import ensure_import, replace_compile_loss, suggested_loss
+from gradmagic.rules._shared import compile_loss_line, ensure_import, replace_compile_loss, suggested_loss
 from gradmagic.rules.base import Rule, RuleContext
 
 
@@ -58,7 +58,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     loss = next((item for item in losses if not isinstance(item, str)), losses[0])
     name = _loss_name(loss)
     node, params = _function_node(ctx, loss)
-    line = _return_line(node) or _compile_loss_line(ctx)
+    line = _return_line(node) or compile_loss_line(ctx.source.tree)
     prediction = params[1] if len(params) > 1 else None
     uses = _uses(node, prediction)
     notes = [_how(prediction, uses)] if prediction else []
@@ -176,17 +176,6 @@ def _how(prediction: str, uses: list[str]) -> str:
     if calls:
         return f"`{prediction}` is read only through {calls}, which describe its shape, not its values"
     return f"`{prediction}` is read, but none of its values reach the returned loss"
-
-
-def _compile_loss_line(ctx: RuleContext) -> int | None:
-    tree = ctx.source.tree
-    if tree is None:
-        return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "compile":
-            loss = next((k for k in node.keywords if k.arg == "loss"), None)
-            return loss.value.lineno if loss else node.lineno
-    return None
 
 
 def _fixes(ctx: RuleContext) -> list[Fix]:

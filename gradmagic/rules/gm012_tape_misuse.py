@@ -60,10 +60,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from gradmagic.evidence.probe import error_summary
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
+from gradmagic.rules._shared import raised_errors
 from gradmagic.rules.base import Rule, RuleContext
 
 GRADIENT_METHODS = ("gradient", "jacobian", "batch_jacobian")
@@ -139,14 +139,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
 
 def _tape_failure(ctx: RuleContext) -> _Failure | None:
     """The tape error raised while the probe traced the step, else by ``fit`` itself."""
-    candidates = []
-    exception = ctx.fit.exception
-    if exception is not None:
-        candidates.append((exception.type, error_summary(exception.type, exception.message), exception.line))
-    probe = ctx.fit.probe
-    if probe is not None and probe.error is not None:
-        candidates.append((probe.error.type, probe.error.message, probe.error.line))
-    for type_name, message, line in candidates:
+    for type_name, message, line in reversed(raised_errors(ctx)):  # fit's own exception first
         for kind, expected, pattern in TAPE_ERRORS:
             if type_name == expected and pattern.search(message):
                 return _Failure(kind, type_name, message, line)

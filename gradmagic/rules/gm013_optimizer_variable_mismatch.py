@@ -47,10 +47,10 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from gradmagic.evidence.probe import error_summary
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
+from gradmagic.rules._shared import raised_errors
 from gradmagic.rules.base import Rule, RuleContext
 
 #: what Keras 3 raises when an optimizer meets variables it was not built for (older Keras: KeyError)
@@ -119,14 +119,7 @@ def _added_between(tree: ast.Module, first: int | None, last: int) -> int | None
 
 
 def _mismatch(ctx: RuleContext) -> tuple[str, str, int | None, str | None] | None:
-    candidates = []
-    exception = ctx.fit.exception
-    if exception is not None:
-        candidates.append((exception.type, error_summary(exception.type, exception.message), exception.line))
-    probe = ctx.fit.probe
-    if probe is not None and probe.error is not None:
-        candidates.append((probe.error.type, probe.error.message, probe.error.line))
-    for type_name, message, line in candidates:
+    for type_name, message, line in reversed(raised_errors(ctx)):  # fit's own exception first
         for expected, pattern in MISMATCH:
             found = pattern.search(message)
             if type_name == expected and found:
