@@ -387,10 +387,20 @@ def _broadcasts(target: Any, source: SourceUnit) -> list[Broadcast]:
             continue
         if op.outputs[0].shape.as_list() != [None, None]:
             continue
+        vector = op.inputs[0] if op.inputs[0].shape.rank == 1 else op.inputs[1]
+        matrix = op.inputs[1] if vector is op.inputs[0] else op.inputs[0]
+        # targets from the data against predictions from the weights; a pairwise loss on the model's own
+        # scores (``s[:, None] - s``) reads weights on both sides and is meant
+        if _reads_weights(vector) or not _reads_weights(matrix):
+            continue
         line = source.op_line(op.traceback)
         if line is not None:
             found.append(Broadcast(op.type, line, shapes[0].as_list(), shapes[1].as_list()))
     return sorted(found, key=lambda item: item.line)
+
+
+def _reads_weights(tensor: tf.Tensor) -> bool:
+    return any(op.type in ("ReadVariableOp", "ResourceGather") for op in backward_ops(tensor, control=False))
 
 
 def _packed(sample: DataSample) -> Any:

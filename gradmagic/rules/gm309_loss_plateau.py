@@ -43,6 +43,7 @@ from gradmagic.rules.base import Rule, RuleContext
 CONVERGED = 1e-3
 AT_PRIOR = 0.97  # the run's last loss within 3 % of the label-frequency loss: nothing learnt from the inputs
 PRIOR_MIN_STEPS = 100  # without a cause in the source, only a long run that stays there says so
+AT_PRIOR_ALONE = 0.99  # ... and ends within 1 % of it: weak but real signal ends lower
 TINY_INPUTS = 1e-2
 LARGE_INPUTS = 20.0
 
@@ -59,7 +60,8 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     if prior is not None and trend.end >= AT_PRIOR * prior:
         shuffles = _separate_shuffles(ctx)
         # at the label-frequency loss: explained by inputs and labels shuffled apart, or flat for a long run
-        if shuffles or (not plateau and rec.steps >= PRIOR_MIN_STEPS and _flat_tail(rec, prior)):
+        if shuffles or (not plateau and rec.steps >= PRIOR_MIN_STEPS and trend.end >= AT_PRIOR_ALONE * prior
+                        and _flat_tail(rec, prior)):
             return [_at_prior(ctx, rec, trend, prior, shuffles)]
     if not plateau:
         return []
