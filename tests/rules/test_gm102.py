@@ -58,3 +58,52 @@ def test_custom_train_step_with_aligned_targets_is_quiet():
     run = check_source(source, "/tmp/gm102_aligned_train_step.py")
     assert run.report.fits[0].status == "completed"
     assert "GM102" not in run.report.codes()
+
+
+PAIRWISE_RANKING = """import numpy as np
+import tensorflow as tf
+import keras
+
+keras.utils.set_random_seed(4)
+x = np.random.normal(size=(256, 5)).astype("float32")
+rel = (x @ np.arange(5, dtype="float32")).astype("float32")
+
+
+class Ranker(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.score = keras.layers.Dense(1)
+        self.tracker = keras.metrics.Mean(name="loss")
+
+    @property
+    def metrics(self):
+        return [self.tracker]
+
+    def call(self, x):
+        return self.score(x)
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            s = tf.squeeze(self(x, training=True), -1)
+            pairs = tf.sign(y[:, None] - y)
+            loss = tf.reduce_mean(tf.nn.softplus(-pairs * (s[:, None] - s)))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+        self.tracker.update_state(loss)
+        return {"loss": self.tracker.result()}
+
+
+model = Ranker()
+model.compile(optimizer="adam")
+history = model.fit(x, rel, epochs=3, batch_size=32, verbose=0)
+"""
+
+
+def test_a_pairwise_ranking_loss_in_a_train_step_is_meant():
+    from helpers import check_source
+
+    # `y[:, None] - y` and `s[:, None] - s` are (N, N) on purpose: neither pairs data targets with predictions
+    run = check_source(PAIRWISE_RANKING, "/tmp/gm102_pairwise_ranking.py")
+    assert run.report.fits[0].status == "completed"
+    assert "GM102" not in run.report.codes()
