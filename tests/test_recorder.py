@@ -318,3 +318,27 @@ def test_a_stale_train_function_is_left_alone():
     fits = checked.report.history["fits"]
     assert fits[0]["steps"] == 4 and fits[1]["steps"] == 0
     assert any("reuses a train function" in notice for notice in checked.report.notices)
+
+
+REFIT = """
+import numpy as np, keras
+keras.utils.set_random_seed(0)
+x = np.random.rand(64, 3).astype("float32"); y = np.random.rand(64, 1).astype("float32")
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+functions = []
+for _ in range(3):
+    history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    functions.append(model.train_function)
+"""
+
+
+def test_fits_in_a_loop_reuse_one_instrumented_train_function():
+    """As Keras does: one trace for every fit of the same model and weights; each fit counts its own steps."""
+    plain = run_plain(REFIT, "/tmp/gm_refit.py")
+    run = check_source(REFIT, "/tmp/gm_refit.py")
+    assert len({id(function) for function in plain["functions"]}) == 1
+    assert len({id(function) for function in run.namespace["functions"]}) == 1
+    assert [entry["steps"] for entry in run.report.history["fits"]] == [4, 4, 4]
+    for before, after in zip(weights_of(plain), weights_of(run.namespace), strict=True):
+        np.testing.assert_array_equal(before, after)

@@ -172,7 +172,7 @@ def is_loss_scale_optimizer(optimizer: Any) -> bool:
     return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
 
-def swap_train_function(model: keras.Model) -> Any:
+def swap_train_function(model: keras.Model, keep: Any = None) -> Any:
     """Make the next ``fit`` trace a fresh train function; returns the undo.
 
     The undo puts back a train function the user's code traced. When there was none (or only
@@ -188,6 +188,8 @@ def swap_train_function(model: keras.Model) -> Any:
         if previous is None or getattr(previous, "__gradmagic_traced__", False):
             if current is not None:
                 current.__gradmagic_traced__ = True
+                if keep is not None:  # what a later fit needs to reuse this function (see recorder)
+                    current.__gradmagic_recorder__ = keep
             if current is None:
                 model.train_function = previous
         else:

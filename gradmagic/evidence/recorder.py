@@ -187,11 +187,21 @@ class _RecorderSession:
                 layers.append(layer.name)
         names = [series_name(q) for q in GLOBAL_QUANTITIES]
         names += [series_name(q, layer) for layer in layers for q in LAYER_QUANTITIES]
-        self.rec = Recording(slots=slots, layers=layers, history=BucketHistory(names, self.buckets),
+        capacity = max(2 * self.interval, self.interval + 2 * int(getattr(model, "steps_per_execution", 1) or 1), 16)
+        reused = _reusable_recorder(model, optimizer, capacity)
+        self.rec = Recording(slots=reused.slots if reused else slots, layers=layers,
+                             history=BucketHistory(names, self.buckets),
                              optimizer=_describe_optimizer(optimizer), interval=self.interval)
         self.evidence.recording = self.rec
         self._plan_columns()
-        capacity = max(2 * self.interval, self.interval + 2 * int(getattr(model, "steps_per_execution", 1) or 1), 16)
+        if reused is not None:
+            # The train function gradmagic traced for this model, optimizer and weights in an earlier fit
+            # is still the one Keras will run: keep it, as Keras does, and read its rows from here on.
+            self.graph = reused
+            reused.start_fit()
+            reused.install()  # a retrace (new input shapes) is instrumented the same way
+            self.restores.append(reused.uninstall)
+            return self._start_host_side()
         if not optimizer.built and (keras_adapter.is_loss_scale_optimizer(optimizer)
                                     or not self.evidence.custom_train_step):
             # What the first apply() would do (same zero-initialised state): the step reads the
@@ -199,9 +209,13 @@ class _RecorderSession:
             with model.distribute_strategy.scope():
                 optimizer.build(model.trainable_variables)
         self.graph = GraphRecorder(model, optimizer, slots, capacity)
-        self.restores.append(keras_adapter.swap_train_function(model))
+        self.restores.append(keras_adapter.swap_train_function(model, keep=self.graph))
         self.graph.install()
         self.restores.append(self.graph.uninstall)
+        return self._start_host_side()
+
+    def _start_host_side(self) -> bool:
+        model = self.model
         if self.probe_activations:
             self.probe, reason = ActivationProbe.create(model, self.evidence.model_info, self.evidence.data.x)
             if reason:
@@ -451,6 +465,18 @@ class _HostCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.session.read()
+
+
+def _reusable_recorder(model: Any, optimizer: Any, capacity: int) -> GraphRecorder | None:
+    """The recorder of the train function gradmagic traced earlier for this model, when Keras would
+    reuse that function now: same optimizer, same trainable weights in the same order."""
+    function = getattr(model, "train_function", None)
+    recorder = getattr(function, "__gradmagic_recorder__", None)
+    if recorder is None or recorder.optimizer is not optimizer or recorder.capacity < capacity:
+        return None
+    if [id(v) for v in model.trainable_variables] != recorder.variable_ids:
+        return None
+    return recorder
 
 
 def _group_stats(rows: np.ndarray, cols: dict[str, np.ndarray], membership: np.ndarray, sizes: np.ndarray,

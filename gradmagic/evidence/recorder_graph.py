@@ -59,6 +59,8 @@ class GraphRecorder:
         self.slots = slots
         self.capacity = capacity
         self._index = {id(v): i for i, v in enumerate(model.trainable_variables)}
+        self.variable_ids = [id(v) for v in model.trainable_variables]
+        self.offset = 0  # steps written by earlier fits that reused this recorder's train function
         self._by_path = {s.path: i for i, s in enumerate(slots)}
         self.loss_scaled = keras_adapter.is_loss_scale_optimizer(optimizer)
         self.read_count = 0
@@ -162,6 +164,12 @@ class GraphRecorder:
         return found
 
     # -- on the host ----------------------------------------------------------------------
+    def start_fit(self) -> None:
+        """A new ``fit`` reuses this recorder: its steps count from 1 again, earlier rows are not its own."""
+        self.read_count = self.offset = int(self.counter.numpy())
+        self.dropped = 0
+        self.trace_errors.clear()
+
     def read(self) -> tuple[int, np.ndarray] | None:
         """Rows written since the last read: ``(first step, rows)``; None when there are none."""
         count = int(self.counter.numpy())
@@ -173,7 +181,7 @@ class GraphRecorder:
         data = self.buffer.numpy()
         rows = data[np.arange(start, count) % self.capacity]
         self.read_count = count
-        return start + 1, rows
+        return start + 1 - self.offset, rows
 
 
 @tf.function(autograph=False, reduce_retracing=True)
