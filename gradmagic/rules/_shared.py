@@ -49,6 +49,18 @@ def compile_loss_line(tree) -> int | None:
     return None
 
 
+def own_nodes(function):
+    """The AST nodes of a function's body, not of the functions, lambdas and classes defined in it."""
+    import ast
+
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
 def names_listed(names, limit: int = 4) -> str:
     """```dense`, `dense_1`, `dense_2` and 277 more``: a list that stays short for deep models."""
     names = list(names)

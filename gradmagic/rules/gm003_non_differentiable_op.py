@@ -106,7 +106,7 @@ def _help(op_type: str, in_loss: bool) -> str:
 def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) -> list[Fix | None]:
     source = ctx.source.text
     fixes: list[Fix | None] = []
-    in_layer = layer is not None or _inside_function(ctx, line)
+    in_layer = layer is not None or _in_layer_call(ctx, line)
     if op_type in STRAIGHT_THROUGH and line is not None and in_layer:
         patched = surrogates.straight_through_at(source, line, STRAIGHT_THROUGH[op_type])
         fixes.append(make_fix("straight-through", f"keep `{op_spelling(op_type)}` forward, pass the gradient "
@@ -131,7 +131,7 @@ def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) 
     return fixes
 
 
-def _inside_function(ctx: RuleContext, line: int | None) -> bool:
+def _in_layer_call(ctx: RuleContext, line: int | None) -> bool:
     """Whether ``line`` is in the ``call`` method of a class: a layer's forward pass."""
     import ast
 

@@ -41,7 +41,13 @@ from typing import Any
 
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import compile_loss_line, ensure_import, replace_compile_loss, suggested_loss
+from gradmagic.rules._shared import (
+    compile_loss_line,
+    ensure_import,
+    own_nodes,
+    replace_compile_loss,
+    suggested_loss,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
 
@@ -135,22 +141,12 @@ def _function_node(ctx: RuleContext, loss: Any) -> tuple[ast.AST | None, list[st
     return None, []
 
 
-def _own_nodes(node: ast.AST) -> Iterable[ast.AST]:
-    """Nodes of a function's body, not of functions nested in it."""
-    stack = list(ast.iter_child_nodes(node))
-    while stack:
-        current = stack.pop()
-        yield current
-        if not isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            stack.extend(ast.iter_child_nodes(current))
-
-
 def _return_line(node: ast.AST | None) -> int | None:
     if node is None:
         return None
     if isinstance(node, ast.Lambda):
         return node.body.lineno
-    returns = [n for n in _own_nodes(node) if isinstance(n, ast.Return) and n.value is not None]
+    returns = [n for n in own_nodes(node) if isinstance(n, ast.Return) and n.value is not None]
     return max(r.lineno for r in returns) if returns else node.lineno
 
 

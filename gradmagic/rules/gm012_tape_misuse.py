@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -63,7 +63,7 @@ import libcst as cst
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import raised_errors
+from gradmagic.rules._shared import own_nodes, raised_errors
 from gradmagic.rules.base import Rule, RuleContext
 
 GRADIENT_METHODS = ("gradient", "jacobian", "batch_jacobian")
@@ -168,21 +168,11 @@ def _is_tape_call(node: ast.AST | None) -> bool:
     return name == "GradientTape"
 
 
-def _walk_own(function: ast.AST) -> Iterator[ast.AST]:
-    """The nodes of ``function``'s body, not of the functions and classes defined in it."""
-    stack = list(ast.iter_child_nodes(function))
-    while stack:
-        node = stack.pop()
-        yield node
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            stack.extend(ast.iter_child_nodes(node))
-
-
 def _tapes(function: ast.AST) -> dict[str, _Tape]:
     """Every tape the function makes, by name: ``with tf.GradientTape() as t`` or ``t = tf.GradientTape()``."""
     tapes: dict[str, _Tape] = {}
     withs: list[ast.With | ast.AsyncWith] = []
-    for node in _walk_own(function):
+    for node in own_nodes(function):
         if isinstance(node, (ast.With, ast.AsyncWith)):
             withs.append(node)
             for item in node.items:
@@ -205,7 +195,7 @@ def _tapes(function: ast.AST) -> dict[str, _Tape]:
 
 
 def _gradient_calls(function: ast.AST) -> list[tuple[ast.Call, str]]:
-    calls = [(node, node.func.value.id) for node in _walk_own(function)
+    calls = [(node, node.func.value.id) for node in own_nodes(function)
              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
              and node.func.attr in GRADIENT_METHODS and isinstance(node.func.value, ast.Name)]
     return sorted(calls, key=lambda item: (item[0].lineno, item[0].col_offset))
@@ -221,7 +211,7 @@ def _watches_nothing(function: ast.AST, tape: _Tape) -> bool:
     value = tape.keyword("watch_accessed_variables")
     if not (isinstance(value, ast.Constant) and value.value is False):
         return False
-    for node in _walk_own(function):
+    for node in own_nodes(function):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "watch"
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == tape.name):
             return False
@@ -230,7 +220,7 @@ def _watches_nothing(function: ast.AST, tape: _Tape) -> bool:
 
 def _assignments(function: ast.AST) -> list[tuple[str, ast.stmt]]:
     found = []
-    for node in _walk_own(function):
+    for node in own_nodes(function):
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
