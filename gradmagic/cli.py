@@ -9,6 +9,8 @@ import tokenize
 import traceback
 from pathlib import Path
 
+from gradmagic.capture.tracebacks import strip_gradmagic_frames
+
 EXIT_CLEAN, EXIT_ERRORS, EXIT_TOOL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -178,7 +180,7 @@ def _run_script(source: str, filename: str, train: bool, script_args: list[str],
     if isinstance(run.error, KeyboardInterrupt):
         print("gradmagic: the script was interrupted", file=sys.stderr)
     elif run.error is not None:
-        _print_user_traceback(run.error, filename)
+        _print_user_traceback(run.error)
         _note_script_error(run.report, run.error, filename, train)
     if run.exit_status is not None and not isinstance(run.exit_status, int):
         print(run.exit_status, file=sys.stderr)  # what Python prints for ``sys.exit("message")``
@@ -202,8 +204,7 @@ def _note_script_error(report, error: BaseException, filename: str, train: bool 
     report.notices.append(f"the script stopped{where} with `{text}`{hint}")
 
 
-def _print_user_traceback(error: BaseException, filename: str) -> None:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
-    print("Traceback (script frames only):", file=sys.stderr)
-    print("".join(traceback.format_list(frames)).rstrip(), file=sys.stderr)
-    print(f"{type(error).__name__}: {error}", file=sys.stderr)
+def _print_user_traceback(error: BaseException) -> None:
+    """The traceback Python would print for the script alone: gradmagic's own frames left out."""
+    strip_gradmagic_frames(error)
+    traceback.print_exception(error, file=sys.stderr)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import os
 import re
 import sys
 import time
@@ -27,6 +26,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
+from gradmagic.capture.tracebacks import strip_gradmagic_frames, without_gradmagic_frames
 from gradmagic.report.errors import describe_error
 from gradmagic.report.model import Report
 
@@ -164,45 +164,6 @@ def _start_session(args: Any, source: str, filename: str, cell: CellText,
         _notice(f"could not instrument this cell ({describe_error(error)}); it {tense} unchecked")
         return None, None
     return session, live
-
-
-_PACKAGE = str(Path(__file__).resolve().parent) + os.sep
-
-
-def _ours(tb: TracebackType) -> bool:
-    filename = tb.tb_frame.f_code.co_filename
-    return filename.startswith(_PACKAGE) or os.path.abspath(filename).startswith(_PACKAGE)
-
-
-def without_our_frames(tb: TracebackType | None) -> TracebackType | None:
-    """``tb`` without the frames of gradmagic's own files: what the traceback would be without it."""
-    nodes = []
-    while tb is not None:
-        nodes.append(tb)
-        tb = tb.tb_next
-    if not any(_ours(node) for node in nodes):
-        return nodes[0] if nodes else None
-    rebuilt = None
-    for node in reversed(nodes):
-        if not _ours(node):
-            rebuilt = TracebackType(rebuilt, node.tb_frame, node.tb_lasti, node.tb_lineno)
-    return rebuilt
-
-
-def _clean_chain(error: BaseException) -> None:
-    """Drop gradmagic's frames from ``error``'s traceback and from those of its causes and contexts."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [error]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        try:
-            current.__traceback__ = without_our_frames(current.__traceback__)
-        except Exception:  # noqa: BLE001 - an exception type that refuses: leave it
-            pass
-        todo += [current.__cause__, current.__context__]
 
 
 # -- %%gradcheck as plain code ----------------------------------------------------------------
@@ -488,7 +449,7 @@ class GradcheckMagics(Magics):
             self._report(session.report, prepared.cell, f"In[{cell_number(self.shell)}]", args, live, error)
         if error is not None:
             error._gradmagic_diagnosed = True  # type: ignore[union-attr] - seen by %gradcheck on
-            raise error.with_traceback(without_our_frames(error.__traceback__))
+            raise error.with_traceback(without_gradmagic_frames(error.__traceback__))
         return value
 
     def _execute(self, prepared: PreparedCell) -> Any:
@@ -520,8 +481,8 @@ class GradcheckMagics(Magics):
 
     def _switch(self, mode: str | None) -> None:
         if mode == "on":
-            types = tuple(dict.fromkeys(kind for kind, _ in EXPLAINED_ERRORS))
-            self.shell.set_custom_exc(types, self._handler())
+            # every error: its traceback is shown without gradmagic's frames; explained ones are diagnosed
+            self.shell.set_custom_exc((Exception, KeyboardInterrupt), self._handler())
             if not self._hooked:
                 self.shell.events.register("pre_run_cell", self._before_cell)
                 self.shell.events.register("post_run_cell", self._after_cell)
@@ -649,8 +610,8 @@ class GradcheckMagics(Magics):
                     value._gradmagic_diagnosed = True  # seen by %gradcheck on
                 except Exception:  # noqa: BLE001
                     pass
-            _clean_chain(value)
-            shell.showtraceback((etype, value, without_our_frames(tb)), tb_offset=tb_offset,
+            strip_gradmagic_frames(value)
+            shell.showtraceback((etype, value, without_gradmagic_frames(tb)), tb_offset=tb_offset,
                                 running_compiled_code=True)
             return None
 
@@ -703,7 +664,9 @@ class GradcheckMagics(Magics):
                     magics.diagnose_failure(value, tb)
                 except Exception as broken:  # noqa: BLE001 - the user's traceback still follows
                     _notice(f"could not diagnose this error ({describe_error(broken)})")
-            shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+            strip_gradmagic_frames(value)
+            shell.showtraceback((etype, value, without_gradmagic_frames(tb)), tb_offset=tb_offset,
+                                running_compiled_code=True)
             return None
 
         return handler

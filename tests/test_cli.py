@@ -185,3 +185,28 @@ def test_gradmagic_failures_exit_2_with_script_exit_null(tmp_path, capsys):
     assert cli.main(["check", str(script), "--json", str(tmp_path / "no_such_dir" / "r.json")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("error: cannot write the JSON report to")
+
+
+def test_a_failing_scripts_traceback_is_the_one_python_prints_without_gradmagic(tmp_path):
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import numpy as np, keras\n"
+        "keras.utils.set_random_seed(0)\n"
+        "def train(model):\n"
+        "    model.fit(np.ones((8, 3)), np.ones((8, 4, 5)), verbose=0)\n"
+        "model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])\n"
+        "model.compile('adam', 'sparse_categorical_crossentropy')\n"
+        "train(model)\n")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300)
+    checked = _run("check", str(script))
+    assert plain.returncode == checked.returncode == 1
+
+    def traceback_of(stderr):
+        start = stderr.index("Traceback (most recent call last):")
+        return stderr[start:stderr.index("ValueError:", start)]
+
+    expected = traceback_of(plain.stderr)
+    assert traceback_of(checked.stderr) == expected
+    assert 'crash.py", line 7, in <module>' in expected and 'crash.py", line 4, in train' in expected
+    assert "gradmagic" not in expected

@@ -10,6 +10,7 @@ import functools
 import os
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 import keras
@@ -161,7 +162,9 @@ def test_check_reraises_the_fits_exception_after_the_report_is_complete():
     assert "GM001" in report.codes()  # diagnosed before the exception left the block
     assert report.duration_s is not None
     assert "fit" not in keras.Model.__dict__
-    assert raised.value.__traceback__ is not None
+    frames = [frame.filename for frame in traceback.extract_tb(raised.value.__traceback__)]
+    assert frames[0] == __file__ and "keras" in frames[-1]
+    assert not [name for name in frames if os.sep + "gradmagic" + os.sep in name]  # as without gradmagic
 
     with gradmagic.check("", "/tmp/gm_reraise.py", reraise=False) as kept:
         assert model.fit(x, y, epochs=1, verbose=0) is None

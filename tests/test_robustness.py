@@ -121,7 +121,7 @@ def test_error_before_any_fit_is_in_the_report_and_json(tmp_path, capsys):
     assert cli.main(["check", str(script), "--json", str(out)]) == 1  # an uncaught exception (findings.md)
     captured = capsys.readouterr()
     assert "gradmagic: the script stopped at line 3 with `KeyError: 'unit'`" in captured.out
-    assert "Traceback (script frames only)" in captured.err and "KeyError: 'unit'" in captured.err
+    assert "Traceback (most recent call last):" in captured.err and "KeyError: 'unit'" in captured.err
     data = json.loads(out.read_text())
     assert data["tool_error"] is None and data["fits"] == []
     assert data["notices"] == ["the script stopped at line 3 with `KeyError: 'unit'`"]

@@ -21,6 +21,7 @@ import keras
 
 from gradmagic.capture import keras_adapter
 from gradmagic.capture.source import SourceUnit
+from gradmagic.capture.tracebacks import strip_gradmagic_frames
 from gradmagic.evidence.batches import FitArguments, sample_fit_data
 from gradmagic.evidence.fit_evidence import FitEvidence, FitException
 from gradmagic.evidence.model_info import describe_model, enclosing_models
@@ -73,6 +74,8 @@ class CheckSession:
             _open_sessions.remove(self)
         self.restore()
         self.report.duration_s = round(time.perf_counter() - self._started, 3)
+        if exc is not None:
+            strip_gradmagic_frames(exc)  # the traceback the user sees is the one without gradmagic
         return False
 
     def restore(self) -> None:

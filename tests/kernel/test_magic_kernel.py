@@ -294,6 +294,25 @@ def test_the_traceback_is_the_one_ipython_shows_without_gradmagic(kc, name):
     assert kinds[-1] == "error" and "record" in kinds  # the diagnosis, then the cell's own error
 
 
+@pytest.mark.parametrize("name", list(FAILING_CELLS))
+def test_under_gradcheck_on_the_traceback_is_the_one_ipython_shows_without_gradmagic(kc, name):
+    body = FAILING_CELLS[name]
+    plain, _ = execute(kc, body, cell_id="plain-on-tb")
+    assert execute(kc, "%gradcheck on", cell_id=None)[0]["status"] == "ok"
+    try:
+        checked, outputs = execute(kc, body, cell_id="checked-on-tb")
+    finally:
+        execute(kc, "%gradcheck off", cell_id=None)
+    assert plain["status"] == checked["status"] == "error"
+    assert (checked["ename"], checked["evalue"]) == (plain["ename"], plain["evalue"])
+    plain_frames, _ = _frames(plain["traceback"])
+    frames, text = _frames(checked["traceback"])
+    assert frames == plain_frames and frames[0][0] == "cell"
+    assert "gradmagic" not in text and "hidden" not in text
+    _, plain_text = _frames(plain["traceback"])
+    assert re.sub(r"In\[\d+\]", "In[N]", text) == re.sub(r"In\[\d+\]", "In[N]", plain_text)
+
+
 def test_a_gradcheck_cell_stops_run_all_as_a_plain_cell_does(kc):
     """An execute request with ``stop_on_error`` aborts the requests queued behind a failing cell."""
     cell = "%%gradcheck --quiet\n" + FAILING_CELLS["callback"]
