@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from helpers import check_program, check_source
+from helpers import assert_no_new_problems, check_program, check_source
 
 from gradmagic.capture.run import SourceRun
 from gradmagic.report.model import Finding
@@ -39,5 +39,6 @@ def assert_all_fixes_verified(name: str, code: str) -> list[SourceRun]:
             assert code not in patched.report.codes(), (fix.id, patched.report.codes(), fix.patched_source)
             assert patched.report.fits and all(f.status == "completed" for f in patched.report.fits)
             assert patched.error is None, repr(patched.error)
+            assert_no_new_problems(run.report, patched.report, fix.id)
             runs.append(patched)
     return runs

@@ -35,8 +35,15 @@ def only(report: Report, code: str) -> Finding:
     return found[0]
 
 
+def assert_no_new_problems(original: Report, patched: Report, fix_id: str = "") -> None:
+    """The re-check of a fix brings no error or warning the original report did not have (findings.md)."""
+    new = {f.code for f in patched.findings if f.severity in ("error", "warning")} - set(original.codes())
+    assert not new, (fix_id, sorted(new), patched.codes())
+
+
 def assert_fix_verified(run: SourceRun, code: str, fix_index: int = 0) -> SourceRun:
-    """The fix's patched source checks clean of ``code`` and every fit in it completes."""
+    """The fix's patched source checks clean of ``code``, brings no new error or warning, and every fit in
+    it completes."""
     finding = run.report.by_code(code)[0]
     assert finding.fixes, f"{code} offers no fix"
     fix = finding.fixes[fix_index]
@@ -49,6 +56,7 @@ def assert_fix_verified(run: SourceRun, code: str, fix_index: int = 0) -> Source
     assert patched.report.fits, "the patched source ran no fit"
     assert all(f.status == "completed" for f in patched.report.fits), patched.report.fits
     assert patched.error is None, repr(patched.error)
+    assert_no_new_problems(run.report, patched.report, fix.id)
     return patched
 
 

@@ -22,11 +22,17 @@ import keras
 from gradmagic.capture import keras_adapter
 from gradmagic.capture.source import SourceUnit
 from gradmagic.capture.tracebacks import strip_gradmagic_frames
-from gradmagic.evidence.batches import FitArguments, sample_fit_data
+from gradmagic.evidence.batches import PROBE_ROWS, FitArguments, first_item_served, sample_fit_data
 from gradmagic.evidence.fit_evidence import FitEvidence, FitException
 from gradmagic.evidence.model_info import describe_model, enclosing_models
 from gradmagic.evidence.preflight import run_preflight
-from gradmagic.evidence.probe import run_probe
+from gradmagic.evidence.probe import (
+    StepWatch,
+    gradients_stay_zero,
+    probe_after_fit,
+    run_probe,
+    watching_the_step,
+)
 from gradmagic.evidence.recorder import recording
 from gradmagic.report.errors import describe_error
 from gradmagic.report.flow_graph import record_graph
@@ -142,9 +148,11 @@ class CheckSession:
             if evidence is not None:
                 evidence.status = "completed"
         else:
-            result, raised = self._call_fit(original, model, args, kwargs, evidence)
+            watch = StepWatch()
+            result, raised = self._call_fit(original, model, args, kwargs, evidence, watch)
             if evidence is not None:
                 evidence.train_function_after = keras_adapter.train_function_id(model)
+                self._probe_after(evidence, model, watch, raised)
 
         if evidence is not None:
             self._record(evidence)
@@ -185,7 +193,13 @@ class CheckSession:
             evidence.preflight = run_preflight(evidence, self.source)
         except Exception as error:  # noqa: BLE001
             self._notice(f"the pre-flight checks failed ({describe_error(error)})")
-        if self.probe and evidence.compiled:
+        # probed now when no fit will trace the step, when the first batch holds NaN/Inf (what one step on it
+        # does is measured on the weights as they are before that step), or when a custom train_step's model
+        # has no weights yet (the probe's trace builds them, so the recorder can watch them); otherwise after
+        # the fit, and only if the fit asks for it
+        unbuilt_step = evidence.custom_train_step and not model.trainable_variables
+        if self.probe and evidence.compiled and (not self.train or unbuilt_step
+                                                 or _first_batch_nonfinite(evidence.preflight)):
             try:
                 evidence.probe = run_probe(model, sample, self.source)
             except Exception as error:  # noqa: BLE001
@@ -193,10 +207,23 @@ class CheckSession:
             evidence.model_info = describe_model(model, self.layer_lines)
         return evidence, args, kwargs
 
-    def _call_fit(self, original, model, args, kwargs, evidence):
+    def _probe_after(self, evidence: FitEvidence, model: keras.Model, watch: StepWatch,
+                     raised: BaseException | None) -> None:
+        """The gradient probe, run only when the fit asks for it (see ``probe_after_fit``)."""
+        if not self.probe or not evidence.compiled or evidence.probe is not None or isinstance(raised, KeyboardInterrupt):
+            return
+        try:
+            evidence.probe = probe_after_fit(model, evidence.data, self.source, watch, raised,
+                                             zero_gradients=gradients_stay_zero(evidence.recording))
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"the gradient probe failed ({describe_error(error)})")
+        evidence.model_info = describe_model(model, self.layer_lines)
+
+    def _call_fit(self, original, model, args, kwargs, evidence, watch: StepWatch):
         __tracebackhide__ = True
         try:
-            with self._recording(evidence) as add_recorder:
+            with self._watching(evidence, watch), self._first_item(evidence, args, kwargs), \
+                    self._recording(evidence) as add_recorder:
                 if add_recorder is not None:  # the recorder's internal callback joins fit's callbacks
                     args, kwargs = add_recorder(args, kwargs)
                 result = original(model, *args, **kwargs)
@@ -207,6 +234,18 @@ class CheckSession:
             self._mark(evidence, "failed", error)
             return None, error
         return result, None
+
+    def _first_item(self, evidence: FitEvidence | None, args: tuple, kwargs: dict):
+        """A ``PyDataset`` sampled before the fit serves that item to Keras's first ``[0]`` (no extra call)."""
+        if evidence is None or evidence.data.kind != "pydataset" or evidence.data.element is None:
+            return contextlib.nullcontext()
+        dataset = FitArguments.bind(evidence.method, evidence.model, args, kwargs).arguments.get("x")
+        return first_item_served(dataset, evidence.data.element)
+
+    def _watching(self, evidence: FitEvidence | None, watch: StepWatch):
+        if evidence is None or not self.probe or not evidence.compiled:
+            return contextlib.nullcontext()
+        return watching_the_step(watch, self.source)
 
     def _recording(self, evidence: FitEvidence | None):
         if evidence is None or not self.options.get("record", True):
@@ -379,6 +418,14 @@ def _creation_line(source: SourceUnit, frame) -> int | None:
             return frame.f_lineno
         frame = frame.f_back
     return None
+
+
+def _first_batch_nonfinite(preflight: Any) -> bool:
+    """The pre-flight saw NaN/Inf in the rows of the first batch."""
+    if preflight is None:
+        return False
+    stats = [*preflight.inputs, *preflight.targets]
+    return any(item.first_nonfinite and item.first_nonfinite[0] < PROBE_ROWS for item in stats)
 
 
 class _Missing:

@@ -6,7 +6,6 @@ import contextlib
 import functools
 import inspect
 import os
-import random
 import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -166,8 +165,9 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
         )
 
     if isinstance(x, keras.utils.PyDataset):
-        with _random_state_kept(x):  # ``fit`` must draw the same augmentations as without us
-            element = x[0]
+        # Keras's first call is ``x[0]`` too (the spec of the tf.data it builds): ``first_item_served``
+        # gives it this item, so ``__getitem__`` runs as often, in the same order, as without gradmagic
+        element = x[0]
         # Keras turns a list from ``__getitem__`` into a tuple (PyDatasetAdapter._standardize_batch)
         bx, by, bsw, has_targets = _split(tuple(element) if isinstance(element, list) else element)
         code = getattr(type(x).__getitem__, "__code__", None)
@@ -215,32 +215,26 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
 
 
 @contextlib.contextmanager
-def _random_state_kept(owner: Any) -> Iterator[None]:
-    """Restore NumPy's and ``random``'s global state, the random generators held by ``owner``
-    and its rebound plain attributes (counters) after an extra ``__getitem__`` call."""
-    numpy_state, python_state = np.random.get_state(), random.getstate()
-    attributes = dict(vars(owner)) if hasattr(owner, "__dict__") else {}
-    generators = []
-    for value in attributes.values():
-        if isinstance(value, np.random.Generator):
-            generators.append((value.bit_generator, "state", value.bit_generator.state))
-        elif isinstance(value, np.random.RandomState):
-            generators.append((value, "set_state", value.get_state()))
-        elif isinstance(value, random.Random):
-            generators.append((value, "setstate", value.getstate()))
+def first_item_served(dataset: Any, item: Any) -> Iterator[None]:
+    """While ``fit`` runs: the first ``dataset[0]`` returns ``item``, already read for the sample."""
+    cls = type(dataset)
+    own = cls.__dict__.get("__getitem__")
+    original = cls.__getitem__
+    pending = [item]
+
+    def __getitem__(self, index):
+        if self is dataset and pending and index == 0:
+            return pending.pop()
+        return original(self, index)
+
+    cls.__getitem__ = __getitem__
     try:
         yield
     finally:
-        np.random.set_state(numpy_state)
-        random.setstate(python_state)
-        for target, how, state in generators:
-            if how == "state":
-                target.state = state
-            else:
-                getattr(target, how)(state)
-        for name, value in attributes.items():
-            if isinstance(value, (int, float, bool, str, type(None))) and getattr(owner, name, value) is not value:
-                setattr(owner, name, value)
+        if own is None:
+            del cls.__getitem__
+        else:
+            cls.__getitem__ = own
 
 
 def _replay_empty() -> Iterator:

@@ -99,8 +99,11 @@ def _locally_cut(op: tf.Operation, path_inputs: list[tf.Tensor], path_outputs: l
         return "integer-output"
     if not _has_gradient_function(op):
         return "no-gradient"
-    with op.graph.as_default():
-        grads = tf.compat.v1.gradients(float_outputs, float_inputs)
+    try:
+        with op.graph.as_default():
+            grads = tf.compat.v1.gradients(float_outputs, float_inputs)
+    except Exception:  # noqa: BLE001 - a gradient that needs the step's own context (a replica all-reduce)
+        return None  # it has a gradient function: not the cut
     if all(g is None for g in grads):
         return "no-gradient"
     return None

@@ -15,7 +15,7 @@ import io
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import keras
 import numpy as np
@@ -324,12 +324,13 @@ class _TapeCall:
 
 
 @contextlib.contextmanager
-def _recording_tape_gradients(calls: list[_TapeCall]):
+def _recording_tape_gradients(calls: list[_TapeCall], limit: int | None = None):
     original = tf.GradientTape.gradient
 
     def gradient(tape, target, sources, *args, **kwargs):
         results = original(tape, target, sources, *args, **kwargs)
-        calls.append(_TapeCall(target, tf.nest.flatten(sources), tf.nest.flatten(results)))
+        if limit is None or len(calls) < limit:
+            calls.append(_TapeCall(target, tf.nest.flatten(sources), tf.nest.flatten(results)))
         return results
 
     tf.GradientTape.gradient = gradient
@@ -350,6 +351,13 @@ def probe_train_step(model: keras.Model, sample: DataSample, source: SourceUnit)
             tf.function(model.train_step).get_concrete_function(_specs(data))
         except Exception as error:  # noqa: BLE001 - e.g. "No gradients provided" raised at trace time
             result.error = _error(error, source)
+    return explain_tape_calls(model, calls, source, result)
+
+
+def explain_tape_calls(model: keras.Model, calls: list[_TapeCall], source: SourceUnit,
+                       result: ProbeResult | None = None) -> ProbeResult:
+    """Every ``None`` gradient of the recorded ``tape.gradient`` calls explained on their traced graph."""
+    result = result if result is not None else ProbeResult(mode="train_step")
     result.tape_calls = len(calls)
     by_path: dict[str, VariableGradient] = {}
     for call in calls:
@@ -382,10 +390,11 @@ def _broadcasts(target: Any, source: SourceUnit) -> list[Broadcast]:
             continue
         flat = next((shape for shape in shapes if shape.rank == 1), None)
         column = next((shape for shape in shapes if shape.rank == 2), None)
-        # both batch-sized (unknown first dimension, as traced): a bias of shape (1,) is not a target vector
-        if flat is None or column is None or flat[0] is not None or column[0] is not None or column[1] != 1:
+        # both batch-sized (the same first dimension, unknown or as Keras traced it): a bias of shape (1,)
+        # is not a target vector
+        if flat is None or column is None or flat[0] != column[0] or flat[0] == 1 or column[1] != 1:
             continue
-        if op.outputs[0].shape.as_list() != [None, None]:
+        if op.outputs[0].shape.as_list() != [flat[0], flat[0]]:
             continue
         vector = op.inputs[0] if op.inputs[0].shape.rank == 1 else op.inputs[1]
         matrix = op.inputs[1] if vector is op.inputs[0] else op.inputs[0]
@@ -395,7 +404,8 @@ def _broadcasts(target: Any, source: SourceUnit) -> list[Broadcast]:
             continue
         line = source.op_line(op.traceback)
         if line is not None:
-            found.append(Broadcast(op.type, line, shapes[0].as_list(), shapes[1].as_list()))
+            batch = [[None, *shape.as_list()[1:]] for shape in shapes]  # the batch dimension as N, however traced
+            found.append(Broadcast(op.type, line, batch[0], batch[1]))
     return sorted(found, key=lambda item: item.line)
 
 
@@ -554,6 +564,60 @@ def source_tape_lines(source: SourceUnit) -> set[int]:
             for statement in node.body:
                 lines.update(range(statement.lineno, (statement.end_lineno or statement.lineno) + 1))
     return lines
+
+
+ZERO_SHARE = 0.9  # of the gradient entries exactly 0 (median over the run): worth finding the op that zeroes them
+WATCHED_TAPE_CALLS = 8  # a step eager-run (``run_eagerly``) calls the tape every step: the first ones are enough
+
+
+@dataclass
+class StepWatch:
+    """What Keras's own traced step did while the user's ``fit`` ran: no second trace needed on a healthy fit."""
+
+    tape_calls: list[_TapeCall] = field(default_factory=list)
+    left_tensorflow: list[LeftTensorFlow] = field(default_factory=list)
+
+    def missing_gradients(self) -> bool:
+        """A ``tape.gradient`` gave ``None`` for a float source: the step is cut somewhere."""
+        return any(result is None and _is_float(variable)
+                   for call in self.tape_calls for variable, result in zip(call.sources, call.results))
+
+
+def gradients_stay_zero(recording: Any) -> bool:
+    """The recording's gradients were (almost) all exactly 0 through the run."""
+    if recording is None:
+        return False
+    values = np.asarray(recording.series("zero_fraction")["mean"], dtype=float)
+    values = values[np.isfinite(values)]
+    return bool(values.size) and float(np.median(values)) >= ZERO_SHARE
+
+
+@contextlib.contextmanager
+def watching_the_step(watch: StepWatch, source: SourceUnit) -> Iterator[StepWatch]:
+    """Record the ``tape.gradient`` and ``tf.numpy_function`` calls of the step ``fit`` traces (results unchanged)."""
+    with _recording_tape_gradients(watch.tape_calls, WATCHED_TAPE_CALLS), \
+            _recording_leaving_calls(watch.left_tensorflow, source):
+        yield watch
+
+
+def probe_after_fit(model: keras.Model, sample: DataSample, source: SourceUnit, watch: StepWatch,
+                    error: BaseException | None, zero_gradients: bool) -> ProbeResult | None:
+    """The probe, only when the run asks for it: a failed fit, a ``None`` gradient, gradients that stay 0.
+
+    A custom ``train_step`` is explained from the calls Keras's own trace made (never traced again);
+    the compiled loss is traced again only to name a cut or a zeroing op.
+    """
+    if keras_adapter.has_custom_train_step(model):
+        if watch.tape_calls:
+            result = explain_tape_calls(model, watch.tape_calls, source)
+            result.left_tensorflow = list(watch.left_tensorflow)
+            if error is not None:
+                result.error = _error(error, source)
+            return result
+        return run_probe(model, sample, source) if error is not None else None
+    if error is not None or zero_gradients or watch.missing_gradients():
+        return run_probe(model, sample, source)
+    return None  # healthy, or a train function reused from an earlier fit (nothing traced, nothing new)
 
 
 def run_probe(model: keras.Model, sample: DataSample, source: SourceUnit) -> ProbeResult | None:

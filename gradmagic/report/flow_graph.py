@@ -16,6 +16,8 @@ import math
 import re
 from typing import Any, Iterable
 
+import numpy as np
+
 from gradmagic.evidence.fit_evidence import FitEvidence
 from gradmagic.evidence.model_info import LayerInfo
 from gradmagic.report.model import Finding, Report
@@ -74,7 +76,40 @@ def _layer_stats(fit: FitEvidence) -> dict[str, dict[str, Any]]:
             entry["abs_sum"] += grad.mean_abs * size
         if grad.max_abs is not None:
             entry["max"] = max(entry["max"] or 0.0, grad.max_abs)
+    _fill_from_recording(stats, fit.recording)
     return stats
+
+
+def _fill_from_recording(stats: dict[str, dict[str, Any]], recording: Any) -> None:
+    """Layers no probe measured (a healthy fit runs none): their gradient at the first recorded step."""
+    if recording is None:
+        return
+    for layer, entry in stats.items():
+        if not entry["states"] or any(state != "unknown" for state in entry["states"]):
+            continue
+        norms = recording.series("grad_norm", layer)
+        if layer not in recording.layers or not len(norms["count"]) or not (norms["count"] > 0).any():
+            continue
+        first = int(np.argmax(norms["count"] > 0))
+        norm = float(norms["mean"][first])
+        largest = float(recording.series("grad_max", layer)["mean"][first])
+        if not math.isfinite(norm):
+            entry["nan"] = True
+            continue
+        entry["states"] = ["zero" if norm == 0 else "ok"] * len(entry["states"])
+        entry["sq"], entry["size"], entry["abs_sum"] = norm ** 2, entry["size"] or 1, None  # no mean |g| recorded
+        entry["max"] = largest if math.isfinite(largest) else None
+
+
+def _first_loss(recording: Any) -> float | None:
+    """The loss of the first recorded step, when no probe measured one."""
+    if recording is None or not recording.loss_known:
+        return None
+    losses = recording.series("loss")
+    measured = np.flatnonzero(losses["count"] > 0)
+    if not measured.size or not math.isfinite(float(losses["mean"][measured[0]])):
+        return None
+    return _round(float(losses["mean"][measured[0]]))
 
 
 def _state(layer: LayerInfo, entry: dict[str, Any] | None) -> str:
@@ -249,7 +284,8 @@ def build_flow_graph(fit: FitEvidence, findings: list[Finding] | None = None) ->
                                 "trainable": layer.trainable, "shape": layer.output_shape, "line": layer.line}
         if entry and entry["size"]:
             node["norm"] = _round(math.sqrt(entry["sq"]))
-            node["mean"] = _round(entry["abs_sum"] / entry["size"])
+            if entry["abs_sum"] is not None:
+                node["mean"] = _round(entry["abs_sum"] / entry["size"])
             node["max"] = _round(entry["max"])
         if entry and entry["nan"]:
             node["norm"] = "NaN"
@@ -267,7 +303,7 @@ def build_flow_graph(fit: FitEvidence, findings: list[Finding] | None = None) ->
         outgoing.add(source)
     sinks = [n["id"] for n in nodes if n["id"] not in outgoing and n["class"] != "InputLayer"]
     loss_node = {"id": LOSS_NODE, "class": "Loss", "group": None, "state": "loss", "label": "loss",
-                 "loss": _round(probe.loss) if probe and probe.loss is not None else None}
+                 "loss": _round(probe.loss) if probe and probe.loss is not None else _first_loss(fit.recording)}
     nodes.append(loss_node)
     for sink in sinks:
         edges.append({"source": sink, "target": LOSS_NODE})

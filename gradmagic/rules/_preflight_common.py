@@ -189,3 +189,20 @@ def ranked(*fixes: Fix | None) -> list[Fix]:
         if fix is not None and all(fix.patched_source != other.patched_source for other in found):
             found.append(fix)
     return found
+
+
+# The values each output activation can produce.
+ACTIVATION_RANGES = {
+    "sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0),
+    "relu": (0.0, None), "relu6": (0.0, 6.0), "softplus": (0.0, None), "exponential": (0.0, None),
+    "elu": (-1.0, None),
+}
+
+
+def reaches_targets(activation: str | None, targets: ArrayStats | None) -> bool:
+    """Whether an output ``activation`` can produce every value of ``targets`` (True when unknown)."""
+    bounds = ACTIVATION_RANGES.get(activation or "")
+    if bounds is None or targets is None or targets.min is None or targets.max is None:
+        return True
+    low, high = bounds
+    return (low is None or targets.min >= low) and (high is None or targets.max <= high)

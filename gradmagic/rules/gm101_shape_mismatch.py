@@ -35,7 +35,15 @@ from typing import Iterable
 
 from gradmagic.evidence.preflight import OutputCheck
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._preflight_common import Editor, head_label, heads, loss_spelling, ranked, shapes_disagree
+from gradmagic.rules._preflight_common import (
+    Editor,
+    head_label,
+    heads,
+    loss_spelling,
+    ranked,
+    reaches_targets,
+    shapes_disagree,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
 
@@ -91,6 +99,9 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
 
 def _activation_for(head: OutputCheck) -> str | None:
     """The activation the loss needs once the head has the right width, if it lacks it."""
+    if head.loss.family in ("regression", "count") and head.target_kind == "continuous" \
+            and not reaches_targets(head.activation, head.targets):
+        return "linear"  # continuous targets the bounded activation cannot produce: a regression head
     if head.loss.from_logits or head.activation not in (None, "linear"):
         return None
     if head.loss.family == "categorical":

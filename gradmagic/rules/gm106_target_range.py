@@ -36,18 +36,10 @@ from typing import Iterable
 from gradmagic.evidence.preflight import OutputCheck
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
-    Editor, head_label, heads, loss_spelling, name_of, num, ranked, shapes_disagree, value_range,
+    ACTIVATION_RANGES, Editor, head_label, heads, loss_spelling, name_of, num, ranked, shapes_disagree, value_range,
 )
 from gradmagic.rules._preflight_edits import insert_data_lines, replace_accuracy_metrics
 from gradmagic.rules.base import Rule, RuleContext
-
-# The values each output activation can produce.
-ACTIVATION_RANGES = {
-    "sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0),
-    "relu": (0.0, None), "relu6": (0.0, 6.0), "softplus": (0.0, None), "exponential": (0.0, None),
-    "elu": (-1.0, None),
-}
-
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     editor = Editor(ctx)

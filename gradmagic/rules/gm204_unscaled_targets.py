@@ -2,7 +2,7 @@
 
 ## What it does
 For an output trained with a scale-dependent regression loss (`mse`, `mae`, `huber`,
-`log_cosh`) on an unbounded output, measures the targets' mean and spread and fires when
+`log_cosh`), measures the targets' mean and spread and fires when
 either reaches 100 or more, unless the output path already rescales (`Rescaling`).
 
 ## Why is this bad?
@@ -34,6 +34,7 @@ from typing import Iterable
 
 from gradmagic.evidence.preflight import OutputCheck
 from gradmagic.report.model import Finding, Fix
+from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules._data_fixes import plain_name
 from gradmagic.rules._preflight_common import Editor, head_label, heads, name_of, num, ranked, value_range
 from gradmagic.rules._preflight_edits import insert_data_lines, insert_layer
@@ -41,7 +42,6 @@ from gradmagic.rules.base import Rule, RuleContext
 
 SCALE_LIMIT = 100.0
 SCALED_LOSSES = ("mean_squared_error", "mean_absolute_error", "huber", "huber_loss", "log_cosh")
-UNBOUNDED = (None, "linear", "relu", "softplus", "exponential", "elu", "leaky_relu", "selu")
 RESCALING_LAYERS = {"Rescaling", "Normalization", "Lambda"}
 
 
@@ -51,8 +51,8 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         targets = head.targets
         if head.loss.name not in SCALED_LOSSES or targets is None or targets.mean is None:
             continue
-        if head.activation not in UNBOUNDED or head.target_kind in ("one-hot", "binary"):
-            continue
+        if head.target_kind in ("one-hot", "binary"):
+            continue  # a bounded output that cannot reach its targets is GM106's; their scale is this rule's
         if _rescaled(editor, head):
             continue
         scale = max(abs(targets.mean), targets.std or 0.0)
@@ -68,13 +68,13 @@ def _rescaled(editor: Editor, head: OutputCheck) -> bool:
 def _finding(editor: Editor, head: OutputCheck, scale: float) -> Finding:
     targets = head.targets
     name = name_of(targets)
-    notes = ["a freshly initialised output starts near 0 and adam moves each weight by about 0.001 per step"]
+    notes = [f"a freshly initialised output starts near 0 and {_step_size(editor)}"]
     if head.loss_value is not None:
         notes.append(f"the loss on the first batch is {num(head.loss_value)}")
     return RULE.finding(
         f"regression targets `{name}`{head_label(head, editor.head_count)} range {value_range(targets)} "
-        f"(mean {num(targets.mean)}, std {num(targets.std)}), far from the unit scale of a fresh "
-        f"{head.activation or 'linear'} output",
+        f"(mean {num(targets.mean)}, std {num(targets.std)}), far from the unit scale of a freshly initialised "
+        "output",
         line=targets.final_line or editor.ctx.fit.line,
         layer=head.units_layer.name if head.units_layer else head.layer,
         evidence={"array": name, "min": targets.min, "max": targets.max, "mean": targets.mean, "std": targets.std,
@@ -84,6 +84,15 @@ def _finding(editor: Editor, head: OutputCheck, scale: float) -> Finding:
         help=f"standardise `{name}` (and un-scale the predictions), or end the model with a `Rescaling` layer",
         fixes=_fixes(editor, head),
     )
+
+
+def _step_size(editor: Editor) -> str:
+    recording = dyn.recording_of(editor.ctx)
+    optimizer = recording.optimizer if recording is not None else {}
+    name, rate = optimizer.get("class"), optimizer.get("learning_rate")
+    if not isinstance(rate, (int, float)):
+        return "each step moves a weight by about the learning rate"
+    return f"{name or 'the optimizer'} moves each weight by about {num(rate)} per step"
 
 
 def _fixes(editor: Editor, head: OutputCheck) -> list[Fix]:

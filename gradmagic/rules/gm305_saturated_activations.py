@@ -4,7 +4,8 @@
 At the start of training and after every epoch, runs the layers on the batch gradmagic
 sampled (in inference mode) and measures, per hidden sigmoid/tanh layer, the share of
 outputs whose input lies beyond ±5, where the activation is flat. Fires above 50 %
-(DeepDiagnosis' threshold). Output layers are left out: a confident classifier's sigmoid
+(DeepDiagnosis' threshold) when the layer was saturated from the start, or when the loss
+stopped going down (by less than 5 %) after it saturated. Output layers are left out: a confident classifier's sigmoid
 is meant to saturate.
 
 ## Why is this bad?
@@ -29,6 +30,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import numpy as np
+
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
@@ -36,6 +39,7 @@ from gradmagic.rules._shared import layer_line
 from gradmagic.rules.base import Rule, RuleContext
 
 INPUT_SCALE_LIMIT = 20.0
+STILL_LEARNING = 0.05  # a loss that still fell 5 % after the layer saturated has not stalled on it
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
@@ -45,14 +49,34 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     for item in rec.activations[-1].layers:
         if item.saturated_fraction is None or item.is_output or item.saturated_fraction <= dyn.SATURATED_FRACTION:
             continue
+        since = _saturated_since(rec, item.layer)
+        if since > rec.activations[0].step and _still_learning_after(rec, since):
+            continue  # saturated late in a run whose loss kept going down: it has not stopped learning
         yield _finding(ctx, rec, item)
+
+
+def _saturated_since(rec, name: str) -> int:
+    return next((shot.step for shot in rec.activations
+                 if (found := shot.layer(name)) and (found.saturated_fraction or 0) > dyn.SATURATED_FRACTION),
+                rec.activations[-1].step)
+
+
+def _still_learning_after(rec, step: int) -> bool:
+    """The loss went down by more than STILL_LEARNING between the first and the last quarter of the steps
+    after ``step``."""
+    data = rec.series("loss")
+    keep = np.isfinite(data["mean"]) & (data["steps"] >= step)
+    mean = data["mean"][keep]
+    if mean.size < 4:
+        return False
+    quarter = max(1, mean.size // 4)
+    start, end = float(np.mean(mean[:quarter])), float(np.mean(mean[-quarter:]))
+    return start > 0 and (start - end) / start > STILL_LEARNING
 
 
 def _finding(ctx: RuleContext, rec, item) -> Finding:
     name = item.layer
-    since = next((shot.step for shot in rec.activations
-                  if (found := shot.layer(name)) and (found.saturated_fraction or 0) > dyn.SATURATED_FRACTION),
-                 rec.activations[-1].step)
+    since = _saturated_since(rec, name)
     first = rec.activations[0].layer(name)
     share = int(round(item.saturated_fraction * 100))
     return RULE.finding(

@@ -3,8 +3,9 @@
 ## What it does
 Compares the mean training loss of the first epoch with that of the last (or the first and
 last quarter of the steps of a single epoch), measured per step inside the compiled train
-step. Fires when it went down by less than 1 % over at least 20 steps while it is not
-already near 0.
+step. Fires when it went down by less than 1 % while it is not already near 0: over at least
+20 steps when the inputs are far from unit scale, otherwise over three epochs or 100 steps
+(a slow first epoch or two is how many models start).
 
 ## Why is this bad?
 The model is not learning: the data carries no signal the model can use, the signal is
@@ -44,6 +45,7 @@ CONVERGED = 1e-3
 AT_PRIOR = 0.97  # the run's last loss within 3 % of the label-frequency loss: nothing learnt from the inputs
 PRIOR_MIN_STEPS = 100  # without a cause in the source, only a long run that stays there says so
 AT_PRIOR_ALONE = 0.99  # ... and ends within 1 % of it: weak but real signal ends lower
+PLATEAU_MIN_EPOCHS = 3  # without a cause in the data, a plateau is seen over three epochs (or PRIOR_MIN_STEPS)
 TINY_INPUTS = 1e-2
 LARGE_INPUTS = 20.0
 
@@ -63,12 +65,12 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         if shuffles or (not plateau and rec.steps >= PRIOR_MIN_STEPS and trend.end >= AT_PRIOR_ALONE * prior
                         and _flat_tail(rec, prior)):
             return [_at_prior(ctx, rec, trend, prior, shuffles)]
-    if not plateau:
+    scale = dyn.input_scale(ctx)
+    if not plateau or not (_badly_scaled(scale) or _long_enough(rec)):
         return []
     data = rec.series("loss")
     steps, mean = data["steps"], data["mean"]
     step = dyn.first_step_where(steps, np.isfinite(mean) & (mean <= trend.end * (1 + dyn.PLATEAU_CHANGE))) or 1
-    scale = dyn.input_scale(ctx)
     return [RULE.finding(
         f"the loss did not go down: {dyn.num(trend.start)} in the first epoch, {dyn.num(trend.end)} in the last "
         f"({_percent(trend.change)}) over {rec.steps} steps",
@@ -96,6 +98,12 @@ def _separate_shuffles(ctx: RuleContext) -> list:
     origins = ctx.fit.preflight.origins if ctx.fit.preflight is not None else {}
     names = [origin.expression for key, origin in origins.items() if key in ("x", "y") and origin.argument_is_name]
     return separate_shuffles(ctx.source.tree, ctx.fit.line, names)
+
+
+def _long_enough(rec) -> bool:
+    """Enough of a run to call a flat loss a plateau when nothing in the data explains it: a slow first
+    epoch or two is how many models start."""
+    return len(set(rec.epoch_ends)) >= PLATEAU_MIN_EPOCHS or rec.steps >= PRIOR_MIN_STEPS
 
 
 def _flat_tail(rec, prior: float) -> bool:

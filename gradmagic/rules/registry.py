@@ -103,8 +103,8 @@ _NO_GRADIENT_CAUSES = ("GM003", "GM004", "GM005", "GM006", "GM007", "GM008", "GM
 CONSEQUENCES: dict[str, tuple[str, ...]] = {
     "GM001": _NO_GRADIENT_CAUSES,
     "GM002": _NO_GRADIENT_CAUSES,
-    "GM301": ("GM201", "GM203", "GM307", "GM302"),
-    "GM310": ("GM201", "GM203", "GM307", "GM302"),
+    "GM301": ("GM201", "GM203", "GM307", "GM302", "GM204"),
+    "GM310": ("GM201", "GM203", "GM307", "GM302", "GM204"),
     "GM304": ("GM201", "GM307", "GM302"),
     "GM305": ("GM202",),
     "GM303": ("GM305", "GM304"),
@@ -116,15 +116,24 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
 #: code -> ``(code, scope)`` of findings that say the same cause more precisely; a finding is dropped
 #: when one of them fired in the same fit (``"fit"``) or on the same line (``"line"``). A softmax over
 #: one unit (GM103) is also why the targets are out of range (GM106) and why every gradient is 0 (GM306).
+#: A superseded code must not be a cause in CONSEQUENCES of the code that supersedes it.
 SUPERSEDED_BY: dict[str, tuple[tuple[str, str], ...]] = {
     "GM106": (("GM103", "line"),),
     "GM306": (("GM103", "fit"),),
+    # targets far from unit scale are why the gradient grows (and "clip it" would hide the cause)
+    "GM302": (("GM204", "fit"),),
+    # tiny updates from exploding, vanishing or saturated gradients, or from unscaled data, are not the learning rate's
+    "GM308": (("GM302", "fit"), ("GM303", "fit"), ("GM305", "fit"), ("GM202", "fit"), ("GM204", "fit")),
 }
 
 
-def _superseded(finding: Finding, findings: list[Finding]) -> bool:
-    return any(other.code == code and (scope == "fit" or other.line == finding.line)
-               for code, scope in SUPERSEDED_BY.get(finding.code, ()) for other in findings)
+def drop_superseded(findings: list[Finding]) -> list[Finding]:
+    """``findings`` (of one fit) without those another of them says more precisely (``SUPERSEDED_BY``)."""
+    def superseded(finding: Finding) -> bool:
+        return any(other.code == code and (scope == "fit" or other.line == finding.line)
+                   for code, scope in SUPERSEDED_BY.get(finding.code, ()) for other in findings)
+
+    return [finding for finding in findings if not superseded(finding)]
 
 
 #: codes reported per layer: one finding per fit lists every layer (``evidence["layers"]``).
@@ -167,7 +176,7 @@ def run_rules(source: SourceUnit, fit: FitEvidence, earlier: list[FitEvidence],
         except Exception as error:  # noqa: BLE001 - one broken rule must not hide the others' findings
             if failed is not None:
                 failed.append(f"{rule.code} ({type(error).__name__}: {error})")
-    findings = [f for f in findings if not _superseded(f, findings)]
+    findings = drop_superseded(findings)
     cause_fixes = [fix for f in findings if not RULES[f.code].symptom for fix in f.fixes]
     for finding in findings:
         if RULES[finding.code].symptom and not finding.fixes:
