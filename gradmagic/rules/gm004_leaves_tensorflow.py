@@ -143,7 +143,16 @@ def _failure_finding(ctx: RuleContext, failure: _Failure) -> Finding:
     notes = [GRAPH_NOTE, f"tracing the step raises `{failure.type}: {failure.message}`"
              + (f"; the `fit` on line {ctx.fit.line} failed with it" if failed and ctx.fit.line else "")]
     return RULE.finding(message, line=line, layer=_layer_of(ctx, owner, function), evidence=evidence,
-                        notes=notes, help=help_text, fixes=[fix for fix in [_line_fix(ctx, line)] if fix])
+                        notes=notes, help=help_text, fixes=_graph_failure_fixes(ctx, line))
+
+
+def _graph_failure_fixes(ctx: RuleContext, line: int | None) -> list[Fix]:
+    """The failing line's own fix, or, when later lines of its function leave TensorFlow too (they would
+    fail next), the fix that keeps the whole rest of the function in TensorFlow."""
+    on_line, rest = _line_fix(ctx, line), _function_rest_fix(ctx, line)
+    if rest is not None and (on_line is None or rest.patched_source != on_line.patched_source):
+        return [rest]
+    return [on_line] if on_line is not None else []
 
 
 def _construct(kind: str, text: str, aliases: set[str]) -> str:
@@ -335,6 +344,11 @@ class _LineRewriter(cst.CSTTransformer):
         if isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "numpy" and not updated.args:
             self.changes.append("drop `.numpy()`")
             return updated.func.value
+        if name.rpartition(".")[2] == "constant" and updated is not original and len(updated.args) == 1 \
+                and not updated.args[0].keyword and updated.args[0].value is not original.args[0].value:
+            # ``tf.constant(np.mean(...))``: once the value is a tensor, ``tf.constant`` would reject it
+            self.changes.append(f"drop `{name}()`")
+            return updated.args[0].value
         if name in ("float", "int") and len(updated.args) == 1 and not updated.args[0].keyword:
             self.changes.append(f"drop `{name}()`")
             self.review = True

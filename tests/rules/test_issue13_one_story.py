@@ -59,3 +59,24 @@ def test_a_line_scoped_supersession_needs_the_same_line():
     assert ("GM103", "line") in SUPERSEDED_BY["GM106"]
     assert [f.code for f in drop_superseded([_finding("GM103", 4), _finding("GM106", 9)])] == ["GM103", "GM106"]
     assert [f.code for f in drop_superseded([_finding("GM103", 4), _finding("GM106", 4)])] == ["GM103"]
+
+
+def test_gm004_keeps_the_whole_rest_of_the_function_in_tensorflow_so_the_fix_is_verified():
+    source = (
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "import keras\n"
+        "keras.utils.set_random_seed(0)\n"
+        "x = np.random.rand(64, 4).astype('float32'); y = np.random.rand(64, 1).astype('float32')\n"
+        "def squared_error(y_true, y_pred):\n"
+        "    error = y_true.numpy() - y_pred.numpy()\n"
+        "    return tf.constant(np.mean(error ** 2))\n"
+        "model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])\n"
+        "model.compile(optimizer='adam', loss=squared_error)\n"
+        "history = model.fit(x, y, epochs=2, verbose=0)\n")
+    run = check_source(source, "/tmp/gm004_rest_of_function.py")
+    found = run.report.by_code("GM004")[0]
+    assert found.line == 7
+    fix = found.fixes[0]
+    assert "    error = y_true - y_pred\n    return keras.ops.mean(error ** 2)\n" in fix.patched_source
+    assert_trains(assert_fix_verified(run, "GM004"))  # the line's own fix alone would fail on line 8 next
