@@ -308,6 +308,49 @@ def test_keras_adapter_seams_the_recorder_uses():
     assert np.abs(np.asarray(model.trainable_variables[0])).sum() > 0  # the model's own weights untouched
 
 
+def test_keras_adapter_seams_for_every_optimizer():
+    """``apply`` of every optimizer class, however it is reached; building as the first apply would."""
+    import tensorflow as tf
+
+    from gradmagic.capture import keras_adapter
+
+    keras.utils.set_random_seed(0)
+    variable = keras.Variable(np.ones((2, 2), "float32"))
+    seen = []
+
+    def make(original):
+        def apply(optimizer, grads, trainable_variables=None, *args, **kwargs):
+            seen.append(type(optimizer).__name__)
+            return original(optimizer, grads, trainable_variables, *args, **kwargs)
+        return apply
+
+    class Custom(keras.optimizers.SGD):  # a user subclass with its own apply, calling super()
+        def apply(self, grads, trainable_variables=None):
+            return super().apply(grads, trainable_variables)
+
+    undo = keras_adapter.wrap_optimizer_apply(make)
+    try:
+        keras.optimizers.Adam().apply_gradients([(tf.ones((2, 2)), variable)])
+        keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD()).apply([tf.ones((2, 2))], [variable])
+        Custom().apply([tf.ones((2, 2))], [variable])
+    finally:
+        undo()
+    # the LossScaleOptimizer applies through its inner SGD, the subclass through BaseOptimizer.apply
+    assert seen == ["Adam", "LossScaleOptimizer", "SGD", "Custom", "Custom"]
+    base = next(cls for cls in keras.optimizers.Optimizer.__mro__ if "apply" in vars(cls))
+    assert not any(hasattr(vars(cls)["apply"], "__wrapped__") for cls in (base, keras.optimizers.LossScaleOptimizer,
+                                                                          Custom))
+
+    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam())
+    keras_adapter.build_as_apply_would(optimizer, [variable])
+    assert optimizer.built and float(np.asarray(optimizer.dynamic_scale)) == 2.0 ** 15
+    assert keras_adapter.optimizer_variables(optimizer) == [variable]
+    built_by_apply = keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam())
+    built_by_apply.apply([tf.zeros((2, 2))], [variable])
+    assert [(v.name, tuple(v.shape)) for v in optimizer.variables] == [
+        (v.name, tuple(v.shape)) for v in built_by_apply.variables]
+
+
 def test_a_stale_train_function_is_left_alone():
     """Unfreezing without compile: Keras reuses the first trace, and so must gradmagic (GM009)."""
     path = PROGRAMS / "broken" / "gm009_unfreeze_without_recompile.py"

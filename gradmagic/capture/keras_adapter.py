@@ -168,6 +168,47 @@ def wrap_tape_gradient(on_target: Any) -> Any:
     return restore
 
 
+def wrap_optimizer_apply(make_wrapper: Any) -> Any:
+    """Shadow ``apply`` of every Keras optimizer class that defines its own (``BaseOptimizer``,
+    ``LossScaleOptimizer``, user subclasses loaded now) with ``make_wrapper(original)``, where
+    ``original(optimizer, grads, trainable_variables=None)`` is that class's function; returns the
+    undo. Every optimizer instance, however the training step reaches it, goes through one of them
+    (``apply_gradients`` calls ``apply``). Reads ``BaseOptimizer`` from the MRO (its module is private).
+    """
+    base = next(cls for cls in keras.optimizers.Optimizer.__mro__ if "apply" in cls.__dict__)
+    classes, pending = [], [base]
+    while pending:
+        cls = pending.pop()
+        if cls in classes:
+            continue
+        classes.append(cls)
+        pending.extend(cls.__subclasses__())
+    saved = [(cls, cls.__dict__["apply"]) for cls in classes if "apply" in cls.__dict__]
+    for cls, original in saved:
+        wrapper = make_wrapper(original)
+        wrapper.__wrapped__ = original
+        type.__setattr__(cls, "apply", wrapper)
+
+    def restore() -> None:
+        for cls, original in reversed(saved):
+            type.__setattr__(cls, "apply", original)
+
+    return restore
+
+
+def optimizer_variables(optimizer: Any) -> list:
+    """The trainable variables an optimizer was built for (``_trainable_variables``, private)."""
+    return list(getattr(optimizer, "_trainable_variables", None) or [])
+
+
+def build_as_apply_would(optimizer: Any, variables: list) -> None:
+    """Build an optimizer exactly as its first ``apply(grads, variables)`` would (same name scope,
+    same zero state), so that its state (a loss scale) can be read before that first ``apply``."""
+    with keras.name_scope(optimizer.name, caller=optimizer):
+        optimizer.build(variables)
+    optimizer.built = True
+
+
 def is_loss_scale_optimizer(optimizer: Any) -> bool:
     return isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 

@@ -32,7 +32,7 @@ MAX_SNAPSHOTS = 64
 MAX_EPOCH_MARKS = 4096
 
 LAYER_QUANTITIES = ("grad_norm", "grad_max", "update_ratio", "zero_fraction", "weight_norm",
-                    "nonfinite_grads", "nonfinite_weights")
+                    "nonfinite_grads", "nonfinite_weights", "zero_grad_units")
 GLOBAL_QUANTITIES = ("loss", "loss_scale") + LAYER_QUANTITIES
 
 
@@ -59,10 +59,17 @@ class Recording:
     interval: int = DEFAULT_INTERVAL
     steps: int = 0
     epoch_ends: list[int] = field(default_factory=list)
+    # Keras's epoch logs (loss, compiled metrics, val_*), one ``{"step", "values"}`` per epoch end
+    epoch_logs: list[dict[str, Any]] = field(default_factory=list)
     activations: list[ActivationSnapshot] = field(default_factory=list)
     nonfinite: dict[str, NonfiniteEvent] = field(default_factory=dict)
     origin: dict[str, Any] | None = None
     loss_known: bool = False
+    # distinct losses descended in one step: 1 for ordinary training, 2 for a GAN's d_loss + g_loss
+    # (the "loss" series is their sum, which is not expected to go down)
+    loss_parts: int = 0
+    # every optimizer that applied gradients: its settings and the layers it updated, in order
+    optimizers: list[dict[str, Any]] = field(default_factory=list)
     reads: int = 0
     dropped: int = 0
     active: bool = False
@@ -82,9 +89,12 @@ class Recording:
         history.update({
             "layers": list(self.layers),
             "optimizer": dict(self.optimizer),
+            "optimizers": [dict(entry) for entry in self.optimizers],
+            "loss_parts": self.loss_parts,
             "interval": self.interval,
             "steps": self.steps,
             "epoch_ends": list(self.epoch_ends),
+            "epoch_logs": list(self.epoch_logs),
             "activations": [snapshot.to_dict() for snapshot in self.activations],
             "nonfinite": {kind: vars(event) for kind, event in self.nonfinite.items()},
             "origin": self.origin,
@@ -165,10 +175,12 @@ class _RecorderSession:
     def start(self) -> bool:
         """Install everything; False when there is nothing to record."""
         model = self.model
-        optimizer = getattr(model, "optimizer", None)
-        if optimizer is None or not model.trainable_variables:
+        optimizer = getattr(model, "optimizer", None)  # a custom train_step may bring its own optimizers
+        if (optimizer is None and not self.evidence.custom_train_step) or not model.trainable_variables:
             return False
-        if not keras_adapter.retrace_is_safe(model):
+        capacity = max(2 * self.interval, self.interval + 2 * int(getattr(model, "steps_per_execution", 1) or 1), 16)
+        reused = _reusable_recorder(model, optimizer, capacity)
+        if reused is None and not keras_adapter.retrace_is_safe(model):
             self.evidence.recording = Recording(slots=[], layers=[], history=BucketHistory([series_name("loss")], 2))
             self.evidence.recording.notices.append(
                 "this fit reuses a train function Keras traced for other trainable weights; it was not "
@@ -179,16 +191,15 @@ class _RecorderSession:
         for variable in model.trainable_variables:
             path = str(getattr(variable, "path", variable.name))
             shape = tuple(int(d) for d in variable.shape)
-            slots.append(Slot(path=path, layer=owners.get(path), size=int(np.prod(shape)) if shape else 1,
-                              kernel=len(shape) >= 2))
-        layers = []
-        for layer in self.evidence.model_info.layers:
-            if any(s.layer == layer.name for s in slots) and layer.name not in layers:
-                layers.append(layer.name)
+            size = int(np.prod(shape)) if shape else 1
+            slots.append(Slot(path=path, layer=owners.get(path), size=size, kernel=len(shape) >= 2,
+                              units=size if len(shape) == 1 else 0))
+        layers = []  # in the order of the model's trainable variables: forward order, also inside sub-models
+        for slot in slots:
+            if slot.layer is not None and slot.layer not in layers:
+                layers.append(slot.layer)
         names = [series_name(q) for q in GLOBAL_QUANTITIES]
         names += [series_name(q, layer) for layer in layers for q in LAYER_QUANTITIES]
-        capacity = max(2 * self.interval, self.interval + 2 * int(getattr(model, "steps_per_execution", 1) or 1), 16)
-        reused = _reusable_recorder(model, optimizer, capacity)
         self.rec = Recording(slots=reused.slots if reused else slots, layers=layers,
                              history=BucketHistory(names, self.buckets),
                              optimizer=_describe_optimizer(optimizer), interval=self.interval)
@@ -202,8 +213,8 @@ class _RecorderSession:
             reused.install()  # a retrace (new input shapes) is instrumented the same way
             self.restores.append(reused.uninstall)
             return self._start_host_side()
-        if not optimizer.built and (keras_adapter.is_loss_scale_optimizer(optimizer)
-                                    or not self.evidence.custom_train_step):
+        if optimizer is not None and not optimizer.built and (keras_adapter.is_loss_scale_optimizer(optimizer)
+                                                              or not self.evidence.custom_train_step):
             # What the first apply() would do (same zero-initialised state): the step reads the
             # loss scale, and Keras traces the train step once instead of twice.
             with model.distribute_strategy.scope():
@@ -267,6 +278,8 @@ class _RecorderSession:
         if self.graph is not None:
             for message in dict.fromkeys(self.graph.trace_errors):
                 self._notice(f"the in-graph statistics failed ({message}); the step ran uninstrumented")
+            for message in self.graph.notes:
+                self._notice(message)
             if self.rec is not None:
                 self.rec.dropped = self.graph.dropped
                 self._count_bad_weights()
@@ -317,11 +330,30 @@ class _RecorderSession:
         rec = self.rec
         rec.reads += 1
         rec.steps = first_step + len(rows) - 1
+        self._sync_optimizers()
         if rows[:, 2].any():
             rec.loss_known = True
         values, present = self._series_values(rows)
         rec.history.add_masked(first_step, values, present)
         self._note_events(first_step, rows)
+
+    def _sync_optimizers(self) -> None:
+        """Which optimizers applied gradients (known once Keras traced the step), and the main one:
+        ``model.optimizer`` when it applied any, else the first that did (a GAN's first apply)."""
+        rec, graph = self.rec, self.graph
+        rec.loss_parts = graph.loss_parts
+        if len(rec.optimizers) == len(graph.appliers):
+            return
+        rec.optimizers = []
+        for optimizer, slots in graph.appliers.values():
+            described = _describe_optimizer(optimizer)
+            layers = {rec.slots[i].layer for i in slots}
+            described["layers"] = [layer for layer in rec.layers if layer in layers]
+            described["variables"] = len(slots)
+            rec.optimizers.append(described)
+        appliers = [optimizer for optimizer, _ in graph.appliers.values()]
+        main = self.model.optimizer if any(o is self.model.optimizer for o in appliers) else appliers[0]
+        rec.optimizer = _describe_optimizer(main)
 
     def _plan_columns(self) -> None:
         """Which slots make up each group (the whole model, then each layer) and where each
@@ -351,7 +383,8 @@ class _RecorderSession:
             present[:, rec.history.index["loss_scale"]] = True
         sizes = np.array([s.size for s in rec.slots], np.float64)
         dense = np.array([not s.sparse for s in rec.slots])
-        stats = _group_stats(rows.astype(np.float64), self._slot_columns, self._membership, sizes, dense)
+        units = np.array([s.units for s in rec.slots], np.float64)
+        stats = _group_stats(rows.astype(np.float64), self._slot_columns, self._membership, sizes, dense, units)
         for quantity, (value, mask) in stats.items():
             out[:, self._targets[quantity]] = value
             present[:, self._targets[quantity]] = mask
@@ -385,12 +418,15 @@ class _RecorderSession:
                 count=int(counts[at].sum()), loss=_float(rows[at, 0]) if rows[at, 2] > 0 else None)
 
     # -- callback hooks ---------------------------------------------------------------------
-    def on_epoch_end(self, epoch: int) -> None:
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.read()
         rec = self.rec
         rec.epoch_ends.append(rec.steps)
+        rec.epoch_logs.append({"step": rec.steps, "values": _scalar_logs(logs)})
         if len(rec.epoch_ends) > MAX_EPOCH_MARKS:
             rec.epoch_ends[:] = rec.epoch_ends[:1] + rec.epoch_ends[2::2]
+        if len(rec.epoch_logs) > MAX_EPOCH_MARKS:
+            rec.epoch_logs[:] = rec.epoch_logs[:1] + rec.epoch_logs[2::2]
         self._measure_activations(epoch)
         self.emit("epoch", self.payload(epoch))
         self._last_emit = time.monotonic()
@@ -461,7 +497,7 @@ class _HostCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.pending = 0
-        self.session.on_epoch_end(epoch)
+        self.session.on_epoch_end(epoch, logs)
 
     def on_train_end(self, logs=None):
         self.session.read()
@@ -472,7 +508,8 @@ def _reusable_recorder(model: Any, optimizer: Any, capacity: int) -> GraphRecord
     reuse that function now: same optimizer, same trainable weights in the same order."""
     function = getattr(model, "train_function", None)
     recorder = getattr(function, "__gradmagic_recorder__", None)
-    if recorder is None or recorder.optimizer is not optimizer or recorder.capacity < capacity:
+    if recorder is None or recorder.model is not model or recorder.optimizer is not optimizer \
+            or recorder.capacity < capacity:
         return None
     if [id(v) for v in model.trainable_variables] != recorder.variable_ids:
         return None
@@ -480,9 +517,13 @@ def _reusable_recorder(model: Any, optimizer: Any, capacity: int) -> GraphRecord
 
 
 def _group_stats(rows: np.ndarray, cols: dict[str, np.ndarray], membership: np.ndarray, sizes: np.ndarray,
-                 dense: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+                 dense: np.ndarray, units: np.ndarray | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per-group statistics for a block of rows: each value is (steps, groups), with a mask of
-    where the group was measured. ``membership`` is (slots, groups) of 0/1."""
+    where the group was measured. ``membership`` is (slots, groups) of 0/1; ``units`` the entries
+    of each rank-1 slot (a bias: one per unit), 0 for the others.
+
+    ``zero_grad_units``: the fraction of the group's units (bias entries) whose gradient was
+    exactly 0 for the whole batch: a ReLU unit that outputs 0 for every sample gets none."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # NaN/Inf are data here
         grad_sq = rows[:, cols["grad_sq"]]
         has_grad = grad_sq != ABSENT  # NaN compares unequal: a NaN gradient is present
@@ -495,7 +536,7 @@ def _group_stats(rows: np.ndarray, cols: dict[str, np.ndarray], membership: np.n
         grad_max = np.where(membership[np.newaxis] > 0, grad_max[:, :, np.newaxis], -np.inf).max(axis=1)
         grad_max = np.where(bad_grads > 0, np.nan, grad_max)
         zeros = rows[:, cols["grad_zeros"]]
-        counted = has_grad & (zeros != ABSENT) & dense[np.newaxis, :]
+        counted = has_grad & (zeros != ABSENT) & np.isfinite(zeros) & dense[np.newaxis, :]
         zero_size = (counted * sizes[np.newaxis, :]) @ membership
         zero_fraction = (np.where(counted, zeros, 0.0) @ membership) / np.where(zero_size > 0, zero_size, 1.0)
         weight_sq = rows[:, cols["weight_sq"]]
@@ -508,7 +549,13 @@ def _group_stats(rows: np.ndarray, cols: dict[str, np.ndarray], membership: np.n
         update = np.sqrt(np.where(np.isfinite(update_sq), update_sq, 0.0) @ membership)
         ratio = np.where(bad_weights > 0, np.nan, update / np.where(weight_norm > 0, weight_norm, 1.0))
         weight_norm = np.where(bad_weights > 0, np.nan, weight_norm)
+        units = np.zeros(len(sizes)) if units is None else units
+        silent = rows[:, cols["zero_units"]]
+        measured = has_grad & (silent != ABSENT) & np.isfinite(silent) & (units[np.newaxis, :] > 0)
+        unit_count = (measured * units[np.newaxis, :]) @ membership
+        zero_units = (np.where(measured, silent, 0.0) @ membership) / np.where(unit_count > 0, unit_count, 1.0)
     return {
+        "zero_grad_units": (zero_units, unit_count > 0),
         "grad_norm": (grad_norm, any_grad),
         "grad_max": (grad_max, any_grad),
         "update_ratio": (ratio, any_weight & ((weight_norm > 0) | (bad_weights > 0))),
@@ -520,6 +567,9 @@ def _group_stats(rows: np.ndarray, cols: dict[str, np.ndarray], membership: np.n
 
 
 def _describe_optimizer(optimizer: Any) -> dict[str, Any]:
+    if optimizer is None:
+        return {"class": None, "learning_rate": None, "clipnorm": None, "global_clipnorm": None, "clipvalue": None,
+                "loss_scale": False}
     inner = getattr(optimizer, "inner_optimizer", optimizer)
     try:
         learning_rate = float(f"{float(np.asarray(keras.ops.convert_to_numpy(inner.learning_rate))):.7g}")
@@ -550,6 +600,21 @@ def _float(value: Any) -> float | None:
 def _finite(value: Any) -> float | None:
     number = _float(value)
     return number if number is not None and np.isfinite(number) else None
+
+
+def _scalar_logs(logs: Any) -> dict[str, float]:
+    """The numbers of Keras's epoch logs (loss, compiled metrics, ``val_*``), NaN/Inf kept."""
+    numbers = {str(name): _scalar(value) for name, value in (logs or {}).items()}
+    return {name: number for name, number in numbers.items() if number is not None}
+
+
+def _scalar(value: Any) -> float | None:
+    if isinstance(value, (str, bytes)):
+        return None
+    try:
+        return float(value) if np.ndim(value) == 0 else None
+    except Exception:  # noqa: BLE001 - a log entry gradmagic cannot read is left out
+        return None
 
 
 def jsonable(value: Any) -> Any:

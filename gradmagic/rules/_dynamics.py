@@ -53,10 +53,29 @@ def recording_of(ctx: RuleContext) -> Recording | None:
     return found
 
 
-def kernel_layers(rec: Recording) -> list[str]:
-    """Layers with a weight matrix (or kernel), in model order."""
+def kernel_layers(rec: Recording, trained_together: bool = True) -> list[str]:
+    """Layers with a weight matrix (or kernel), in model order.
+
+    When several optimizers train different layers (a GAN's generator and discriminator, two
+    towers), depth comparisons only make sense among layers trained together: by default only
+    the layers of the optimizer that trains the most kernels are listed.
+    """
     with_kernel = {s.layer for s in rec.slots if s.kernel and not s.sparse}
-    return [layer for layer in rec.layers if layer in with_kernel]
+    layers = [layer for layer in rec.layers if layer in with_kernel]
+    groups = [set(entry.get("layers") or []) for entry in getattr(rec, "optimizers", [])]
+    if trained_together and len(groups) > 1:
+        largest = max(groups, key=lambda group: len(group & with_kernel))
+        layers = [layer for layer in layers if layer in largest]
+    return layers
+
+
+def optimizer_of(rec: Recording, layer: str | None = None) -> dict:
+    """The description of the optimizer that trains ``layer`` (the main one when None or unknown)."""
+    if layer is not None:
+        for entry in getattr(rec, "optimizers", []):
+            if layer in (entry.get("layers") or []):
+                return entry
+    return rec.optimizer
 
 
 def finite(values: np.ndarray) -> np.ndarray:
@@ -99,8 +118,10 @@ class LossTrend:
 
 
 def loss_trend(rec: Recording) -> LossTrend | None:
-    """Start and end levels of the finite loss; None when the loss was not seen."""
-    if not rec.loss_known:
+    """Start and end levels of the finite loss; None when the loss was not seen, or when it is the
+    sum of several losses descended by different optimizers (a GAN's ``d_loss + g_loss``), which
+    is not expected to go down."""
+    if not rec.loss_known or rec.loss_parts > 1:
         return None
     data = rec.series("loss")
     steps, mean, counts = data["steps"], data["mean"], data["count"]
@@ -211,13 +232,14 @@ def rate_code(value: float) -> str:
 
 
 # -- fixes: the optimizer ---------------------------------------------------------------
-def optimizer_line(ctx: RuleContext) -> int | None:
-    """Where the optimizer is chosen: its constructor, else the ``compile`` call's argument."""
-    site = _optimizer_site(ctx)
+def optimizer_line(ctx: RuleContext, layer: str | None = None) -> int | None:
+    """Where the optimizer (of ``layer``, when several train the model) is chosen: its
+    constructor, else the ``compile`` call's argument."""
+    site = _optimizer_site(ctx, layer)
     return site[1] if site else None
 
 
-def _optimizer_site(ctx: RuleContext) -> tuple[str, int] | None:
+def _optimizer_site(ctx: RuleContext, layer: str | None = None) -> tuple[str, int] | None:
     """``("call", line)`` of an optimizer constructor, ``("compile", line)`` of a compile call
     whose optimizer is a string or missing."""
     tree = ctx.source.tree
@@ -225,6 +247,10 @@ def _optimizer_site(ctx: RuleContext) -> tuple[str, int] | None:
     if call is None:
         return None
     value = next((k.value for k in call.keywords if k.arg == "optimizer"), call.args[0] if call.args else None)
+    if value is None and ctx.fit.custom_train_step:  # the train step applies its own optimizers
+        line = _constructed_optimizer(ctx, layer)
+        if line is not None:
+            return "call", line
     if isinstance(value, ast.Call) and _optimizer_class(value):
         return "call", value.lineno
     if isinstance(value, ast.Name):
@@ -235,6 +261,36 @@ def _optimizer_site(ctx: RuleContext) -> tuple[str, int] | None:
     if value is None or (isinstance(value, ast.Constant) and isinstance(value.value, str)):
         return "compile", value.lineno if value is not None else call.lineno
     return None
+
+
+def _constructed_optimizer(ctx: RuleContext, layer: str | None) -> int | None:
+    """The line of the optimizer constructor in the source that matches the recorded optimizer
+    of ``layer`` (class, then learning rate), for a train step that applies its own optimizers."""
+    rec = ctx.fit.recording
+    if not isinstance(rec, Recording) or not rec.optimizers:
+        return None
+    wanted = optimizer_of(rec, layer)
+    best, best_score = None, 0
+    for node in ast.walk(ctx.source.tree):
+        if not isinstance(node, ast.Call) or _optimizer_class(node) is None:
+            continue
+        score = 2 * (_optimizer_class(node) == wanted.get("class"))
+        rate = _literal_rate(node)
+        if score and rate is not None and wanted.get("learning_rate") is not None \
+                and math.isclose(rate, wanted["learning_rate"], rel_tol=1e-6):
+            score += 1
+        if score > best_score or (score == best_score and best is not None and node.lineno < best.lineno):
+            best, best_score = node, score
+    return best.lineno if best is not None else None
+
+
+def _literal_rate(call: ast.Call) -> float | None:
+    value = next((k.value for k in call.keywords if k.arg == "learning_rate"), call.args[0] if call.args else None)
+    try:
+        rate = ast.literal_eval(value) if value is not None else None
+    except Exception:  # noqa: BLE001 - not a literal
+        return None
+    return float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
 
 
 def _optimizer_class(call: ast.Call) -> str | None:
@@ -263,13 +319,14 @@ def learning_rate_fix(ctx: RuleContext, rate: float | None, direction: str) -> l
     return [fix] if fix else []
 
 
-def edit_optimizer(ctx: RuleContext, **settings: str) -> str | None:
-    """The source with the optimizer's keyword arguments set (``learning_rate="0.001"``).
+def edit_optimizer(ctx: RuleContext, layer: str | None = None, **settings: str) -> str | None:
+    """The source with the optimizer's (``layer``'s, when several train the model) keyword
+    arguments set (``learning_rate="0.001"``).
 
     A string optimizer (``"adam"``) or a missing one becomes ``keras.optimizers.Adam(...)``.
     """
     source = ctx.source.text
-    site = _optimizer_site(ctx)
+    site = _optimizer_site(ctx, layer)
     if site is None:
         return None
     kind, line = site
@@ -315,13 +372,15 @@ def _with_settings(call: cst.Call, settings: dict[str, str]) -> cst.Call:
 
 
 def suggested_rate(rec: Recording, ratio: float | None, target: float = HEALTHY_UPDATE_RATIO,
-                   lower: bool = True) -> float | None:
-    """A learning rate that brings the measured update/weight ratio near ``target``."""
-    current = rec.optimizer.get("learning_rate")
+                   lower: bool = True, layer: str | None = None) -> float | None:
+    """A learning rate that brings the measured update/weight ratio near ``target`` (for the
+    optimizer of ``layer``, when several train the model)."""
+    optimizer = optimizer_of(rec, layer)
+    current = optimizer.get("learning_rate")
     if not current or not ratio or not math.isfinite(ratio):
         return None
     proposal = round_rate(current * target / ratio)
-    adaptive = rec.optimizer.get("class") in ADAPTIVE
+    adaptive = optimizer.get("class") in ADAPTIVE
     if lower:
         proposal = min(proposal, round_rate(current) / 10)
         proposal = max(proposal, 1e-5)

@@ -134,7 +134,7 @@ def _depth(ctx: RuleContext, rec) -> Finding | None:
                   "last_norm": float(np.median(dyn.finite(dyn.early(last["steps"], last["mean"]))))},
         notes=["expected a first/last gradient-norm ratio below 70 (AUTOTRAINER)"],
         help="clip the gradient with `clipnorm=1.0`, and use a Glorot/He initialiser",
-        fixes=_fixes(ctx, rec),
+        fixes=_fixes(ctx, rec, layer),
     )
 
 
@@ -158,23 +158,24 @@ def _growth(ctx: RuleContext, rec) -> Finding | None:
     return RULE.finding(
         f"the gradient norm grew {dyn.num(growth)}x, from {dyn.num(base)} in the first steps to "
         f"{dyn.num(peak)} at step {int(steps[at])}",
-        line=dyn.optimizer_line(ctx) or layer_line(ctx.fit, layer) or ctx.fit.line,
+        line=dyn.optimizer_line(ctx, layer) or layer_line(ctx.fit, layer) or ctx.fit.line,
         layer=layer,
         step=step,
         evidence={"kind": "growth", "initial_norm": base, "peak_norm": peak, "peak_step": int(steps[at]),
                   "growth": growth, "threshold": dyn.EXPLODE_GROWTH, "layer_growth": layer_growth,
-                  "overflowed": bool(overflowed.any()), "learning_rate": rec.optimizer.get("learning_rate"),
-                  "clipnorm": rec.optimizer.get("clipnorm")},
+                  "overflowed": bool(overflowed.any()),
+                  "learning_rate": dyn.optimizer_of(rec, layer).get("learning_rate"),
+                  "clipnorm": dyn.optimizer_of(rec, layer).get("clipnorm")},
         notes=[f"the gradient norm passed 10x its initial level at step {step}"]
         + (["then it overflowed to NaN/Inf"] if overflowed.any() else []),
         help="clip the gradient with `clipnorm=1.0` on the optimizer, or lower the learning rate",
-        fixes=_fixes(ctx, rec),
+        fixes=_fixes(ctx, rec, layer),
     )
 
 
 def _fastest_layer(rec) -> tuple[str | None, float | None]:
     best, best_growth = None, 0.0
-    for layer in dyn.kernel_layers(rec):
+    for layer in dyn.kernel_layers(rec, trained_together=False):
         data = rec.series("grad_norm", layer)
         base = dyn.finite(data["mean"][: max(3, len(data["mean"]) // 10)])
         high = dyn.finite(data["max"])
@@ -186,17 +187,19 @@ def _fastest_layer(rec) -> tuple[str | None, float | None]:
     return best, (best_growth or None)
 
 
-def _fixes(ctx: RuleContext, rec) -> list[Fix]:
+def _fixes(ctx: RuleContext, rec, layer: str | None = None) -> list[Fix]:
+    """Clipping and a lower learning rate, on the optimizer that trains ``layer`` when several do."""
     source = ctx.source.text
     fixes: list[Fix | None] = []
-    if not rec.optimizer.get("clipnorm") and not rec.optimizer.get("global_clipnorm"):
+    optimizer = dyn.optimizer_of(rec, layer)
+    if not optimizer.get("clipnorm") and not optimizer.get("global_clipnorm"):
         fixes.append(make_fix("clipnorm", "clip each gradient to norm 1 (`clipnorm=1.0`)", "review", source,
-                              dyn.edit_optimizer(ctx, clipnorm="1.0"),
+                              dyn.edit_optimizer(ctx, layer=layer, clipnorm="1.0"),
                               "no single step can be larger than the learning rate"))
-    rate = dyn.suggested_rate(rec, dyn.median_update_ratio(rec), lower=True)
+    rate = dyn.suggested_rate(rec, dyn.median_update_ratio(rec), lower=True, layer=layer)
     if rate is not None:
         fixes.append(make_fix("lower-learning-rate", f"lower the learning rate to {dyn.rate_code(rate)}", "review",
-                              source, dyn.edit_optimizer(ctx, learning_rate=dyn.rate_code(rate)),
+                              source, dyn.edit_optimizer(ctx, layer=layer, learning_rate=dyn.rate_code(rate)),
                               "the measured updates were far larger than ~1e-3 of the weights"))
     return [fix for fix in fixes if fix is not None]
 

@@ -8,6 +8,11 @@ of a hidden layer's units are dead (DeepDiagnosis' threshold); the step where it
 the first at which 70 % of the layer's gradients were exactly zero (AUTOTRAINER's dying
 ReLU).
 
+Where the layers cannot be run on their own (a subclassed model, a GAN's generator and
+discriminator inside a custom `train_step`), the train step itself tells: a unit that outputs 0
+for every sample gets a bias gradient of exactly 0. Fires when, over the last quarter of the
+run, at least 70 % of a hidden ReLU layer's units got none.
+
 ## Why is this bad?
 A dead ReLU unit has zero gradient for every input, so it never comes back: the layer is
 narrower than written, or passes nothing at all, and everything before it stops learning.
@@ -30,6 +35,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import numpy as np
+
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
@@ -39,13 +46,22 @@ from gradmagic.rules.base import Rule, RuleContext
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     rec = dyn.recording_of(ctx)
-    if rec is None or not rec.activations:
+    if rec is None:
         return
-    last = rec.activations[-1]
-    for item in last.layers:
-        if item.dead_fraction is None or item.is_output or item.dead_fraction < dyn.DEAD_FRACTION:
-            continue
-        yield _finding(ctx, rec, item)
+    probed = set()
+    if rec.activations:
+        last = rec.activations[-1]
+        probed = {item.layer for item in last.layers}
+        for item in last.layers:
+            if item.dead_fraction is None or item.is_output or item.dead_fraction < dyn.DEAD_FRACTION:
+                continue
+            yield _finding(ctx, rec, item)
+    outputs = _last_layers(ctx, rec)
+    for layer in dyn.relu_layers(ctx):
+        if layer.name not in probed and layer.name not in outputs:
+            found = _from_gradients(ctx, rec, layer.name)
+            if found is not None:
+                yield found
 
 
 def _finding(ctx: RuleContext, rec, item) -> Finding:
@@ -95,6 +111,74 @@ def _finding(ctx: RuleContext, rec, item) -> Finding:
     )
 
 
+def _last_layers(ctx: RuleContext, rec) -> set[str]:
+    """The last layer with weights of the model and of each sub-model (their outputs: a ReLU
+    output may be 0 for every sample by design)."""
+    last: dict[str | None, str] = {}
+    for name in rec.layers:
+        info = ctx.fit.model_info.layer(name)
+        last[info.parent if info is not None else None] = name
+    return set(last.values())
+
+
+def _from_gradients(ctx: RuleContext, rec, name: str) -> Finding | None:
+    """Dead units seen in the train step: units whose bias gradient was exactly 0 for the whole batch."""
+    if not rec.history.has(f"zero_grad_units/{name}"):
+        return None
+    data = rec.series("zero_grad_units", name)
+    keep = np.isfinite(data["mean"])
+    steps, values = data["steps"][keep], data["mean"][keep]
+    units = sum(slot.units for slot in rec.slots if slot.layer == name)
+    if not values.size or not units:
+        return None
+    fraction = float(np.median(dyn.late(values)))
+    if fraction < dyn.DEAD_FRACTION or _silenced_downstream(rec, name):
+        return None
+    dead = int(round(fraction * units))
+    step = dyn.first_step_where(steps, values >= dyn.DEAD_FRACTION) or 1
+    initial = float(values[0])
+    ratio = dyn.median_update_ratio(rec)
+    early = dyn.early_update_ratio(rec)
+    killed = initial <= fraction - dyn.DIED_MARGIN and early is not None and early >= dyn.HIGH_UPDATE_RATIO
+    high_rate = killed or (ratio is not None and ratio >= dyn.HIGH_UPDATE_RATIO)
+    if killed:
+        ratio = early
+    notes = [f"measured in the train step over the last {len(dyn.late(values))} recorded points: a unit that "
+             "outputs 0 for every sample gets a bias gradient of exactly 0 (the layers cannot be run on their "
+             "own here, e.g. inside a subclassed model)",
+             f"{int(round(initial * 100))} % of the units got no gradient in the first step"]
+    if killed:
+        notes.append(f"the first steps changed the weights by up to {dyn.num(early)} of their size "
+                     "(healthy: about 1e-3); after that the dead units got no gradient and stopped moving")
+    return RULE.finding(
+        f"{dead} of {units} units of `{name}` ({int(round(fraction * 100))} %) output 0 for every sample: "
+        "they get no gradient, are dead and cannot learn" + (", killed by too large first updates" if killed else ""),
+        line=(dyn.optimizer_line(ctx, layer=name) if killed else None) or layer_line(ctx.fit, name) or ctx.fit.line,
+        layer=name,
+        step=step,
+        evidence={"dead_units": dead, "units": units, "dead_fraction": round(fraction, 4),
+                  "initial_dead_fraction": round(initial, 4), "measured_by": "gradients", "first_dead_step": step,
+                  "threshold": dyn.DEAD_FRACTION, "update_ratio": ratio},
+        notes=notes,
+        help="lower the learning rate" if high_rate else
+        'use `activation="leaky_relu"` (or add BatchNormalization before the ReLU)',
+        fixes=_fixes(ctx, rec, name, ratio, high_rate),
+    )
+
+
+def _silenced_downstream(rec, name: str) -> bool:
+    """No layer after ``name`` trained by the same optimizer got a gradient at the end either: the
+    gradient stopped further down (a dead layer there, a saturated discriminator), not in ``name``."""
+    group = next((set(entry.get("layers") or []) for entry in rec.optimizers if name in (entry.get("layers") or [])),
+                 set(rec.layers))
+    after = [layer for layer in rec.layers[rec.layers.index(name) + 1:] if layer in group]
+    for layer in after:
+        norms = dyn.finite(rec.series("grad_norm", layer)["mean"])
+        if norms.size and float(np.median(dyn.late(norms))) > 0:
+            return False
+    return True
+
+
 def last_step(rec) -> int:
     return rec.activations[-1].step if rec.activations else rec.steps
 
@@ -104,10 +188,10 @@ def _fixes(ctx: RuleContext, rec, name: str, ratio, high_rate: bool) -> list[Fix
     layer = ctx.fit.model_info.layer(name)
     fixes: list[Fix | None] = []
     if high_rate:
-        rate = dyn.suggested_rate(rec, ratio, lower=True)
+        rate = dyn.suggested_rate(rec, ratio, lower=True, layer=name)
         if rate is not None:
             fixes.append(make_fix("lower-learning-rate", f"lower the learning rate to {dyn.rate_code(rate)}", "review",
-                                  source, dyn.edit_optimizer(ctx, learning_rate=dyn.rate_code(rate)),
+                                  source, dyn.edit_optimizer(ctx, layer=name, learning_rate=dyn.rate_code(rate)),
                                   f"updates were {dyn.num(ratio)} of the weights per step; large steps push "
                                   "ReLU units into the region where they never fire again"))
     dead = [found for dead_name in dyn.dead_layers(rec) if (found := ctx.fit.model_info.layer(dead_name))]
