@@ -57,7 +57,7 @@ check_node() {
 clean_build_output() {
     # skip-if-exists in pyproject.toml would otherwise ship stale JS, and a stale
     # tsconfig.tsbuildinfo makes tsc skip emitting into an emptied lib/.
-    rm -rf gradmagic/_labextension labextension/lib labextension/tsconfig.tsbuildinfo
+    rm -rf gradmagic/_labextension labextension/lib labextension/tsconfig.tsbuildinfo gradmagic/views/static/panel.bundle.mjs
     # A symlink left by a manual `jupyter labextension develop` would make pip
     # write the installed copy into the source tree; pip installs a real copy.
     local link="$VENV/share/jupyter/labextensions/gradmagic"

@@ -163,7 +163,21 @@ def _start_session(args: Any, source: str, filename: str, cell: CellText,
     except Exception as error:  # noqa: BLE001 - gradmagic broke: run the cell plainly
         _notice(f"could not instrument this cell ({describe_error(error)}); it {tense} unchecked")
         return None, None
+    try:
+        live.start(source)
+    except Exception as error:  # noqa: BLE001 - the panel then appears with the first recorded steps
+        _notice(f"could not show the panel before the cell's output ({describe_error(error)})")
     return session, live
+
+
+def writes_fit(source: str) -> bool:
+    """Whether the cell calls a ``fit`` itself (``model.fit(...)``, ``fit_generator``), by its text."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return re.search(r"\.fit(?:_generator)?\s*\(", source) is not None
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+               and node.func.attr in ("fit", "fit_generator") for node in ast.walk(tree))
 
 
 # -- %%gradcheck as plain code ----------------------------------------------------------------
@@ -263,6 +277,7 @@ class _LiveView:
         self.cell = cell
         self.enabled = enabled
         self.panel = None
+        self.handle: Any = None  # the panel's display, when shown before the cell's output (``start``)
         self.points: dict[str, list] = {"steps": [], "loss": [], "grad_norm": []}
         self._fit: Any = None
         self._last = 0.0
@@ -270,6 +285,19 @@ class _LiveView:
         self._seen = 0
         self._numbers: list[int] = []
         self._stride = 1
+
+    def start(self, source: str) -> None:
+        """Show the panel ("running") before the cell prints anything, when the cell writes a ``fit``
+        call: Keras's progress bar then stays whole below it. Otherwise the panel appears with the
+        first recorded steps (a ``fit`` inside a helper function)."""
+        if not self.enabled or self.panel is not None or not writes_fit(source):
+            return
+        from gradmagic.views.widget import DiagnosisPanel
+
+        panel = DiagnosisPanel(cell=self.cell)
+        panel.show(self.session.report, running=True)
+        self.handle = display(panel, display_id=True)
+        self.panel = panel
 
     def __call__(self, event: str, payload: Any) -> None:
         if not self.enabled:
@@ -330,13 +358,19 @@ class _LiveView:
 
 
 def present(report: Report, cell: CellText, *, quiet: bool = False, failed: bool = False, panel: Any = None,
-            note_without_fit: bool = True) -> None:
-    """Display the panel and the record for ``report`` (or the short note when no fit ran)."""
+            note_without_fit: bool = True, handle: Any = None) -> None:
+    """Display the panel and the record for ``report`` (or the short note when no fit ran).
+
+    ``handle``: the display of ``panel`` when it was shown before the cell ran; with no fit,
+    the note replaces it (the panel is closed)."""
     from gradmagic.views.record import record_bundle
-    from gradmagic.views.widget import DiagnosisPanel
+    from gradmagic.views.widget import DiagnosisPanel, saved_panel
 
     if not report.fits:
-        if note_without_fit and not quiet:
+        if panel is not None and handle is not None:
+            handle.update({"text/plain": NO_FIT_NOTE if note_without_fit and not quiet else ""}, raw=True)
+            panel.close()
+        elif note_without_fit and not quiet:
             display({"text/plain": NO_FIT_NOTE}, raw=True)
         return
     if quiet and not report.findings and not failed and not report.notices:
@@ -346,7 +380,7 @@ def present(report: Report, cell: CellText, *, quiet: bool = False, failed: bool
         display(panel)
     else:
         panel.show(report)
-    display(record_bundle(report), raw=True)
+    display(record_bundle(report), raw=True, metadata=saved_panel(report, cell))
 
 
 @magics_class
@@ -468,7 +502,7 @@ class GradcheckMagics(Magics):
             if args.json:
                 Path(args.json).write_text(report.to_json(indent=2))
             present(report, cell, quiet=args.quiet, failed=error is not None,
-                    panel=live.panel if live else None)
+                    panel=live.panel if live else None, handle=live.handle if live else None)
         except Exception as broken:  # noqa: BLE001 - never a gradmagic traceback
             _notice(f"could not show the diagnosis ({describe_error(broken)})")
 

@@ -117,6 +117,8 @@ class Report:
     history: dict[str, Any] | None = None
     duration_s: float | None = None
     script_exit: ScriptExit | None = None
+    # the Markdown documentation of each code in ``findings`` (``explain CODE``): what views show
+    docs: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
@@ -150,6 +152,8 @@ class Report:
         """
         if any(existing is finding for existing in self.findings):
             return
+        if finding.code not in self.docs:
+            self.docs[finding.code] = _doc(finding.code)
         if fit is None:
             key = (finding.code, finding.line, finding.layer, finding.message)
             if any((f.code, f.line, f.layer, f.message) == key for f in self.findings):
@@ -365,6 +369,16 @@ def _layer_policy() -> tuple[frozenset[str], dict[str, Any]]:
     except ImportError:  # pragma: no cover - the report is usable without the rules
         return frozenset(), {}
     return frozenset(LAYER_MERGED_CODES), LAYER_SUMMARIES
+
+
+def _doc(code: str) -> str:
+    """The rule's documentation (its module docstring), or "" for a code without a rule."""
+    try:
+        from gradmagic.rules.registry import RULES
+    except ImportError:  # pragma: no cover
+        return ""
+    rule = RULES.get(code)
+    return (rule.doc or "").strip() if rule is not None else ""
 
 
 def _consequences() -> dict[str, tuple[str, ...]]:

@@ -22,6 +22,7 @@ NODE_W, NODE_H, GAP_X, GAP_Y, PAD = 156, 30, 18, 34, 12
 LEGEND_W = 820
 SEVERITY_COLORS = {"error": "#d62728", "warning": "#b8860b", "info": "#1f77b4"}
 STATUS_COLORS = {"completed": "#2ca02c", "failed": "#d62728", "interrupted": "#b8860b"}
+NONFINITE_CODES = ("GM301", "GM310")  # findings whose layers turned NaN/Inf while training
 
 _STYLE = """<style>
 .gm-record{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;line-height:1.4;
@@ -40,6 +41,40 @@ _STYLE = """<style>
 
 def _e(value: Any) -> str:
     return html.escape(escaped(str(value)), quote=True)  # control characters as \xNN, like text/plain
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, (list, tuple, dict)) and not value)
+
+
+def evidence_rows(evidence: dict[str, Any] | None) -> dict[str, Any]:
+    """The evidence to show: every measured value, none that is missing or empty (no "op –" rows)."""
+    rows: dict[str, Any] = {}
+    for key, value in (evidence or {}).items():
+        if isinstance(value, list):
+            value = [{k: v for k, v in item.items() if not _empty(v)} if isinstance(item, dict) else item
+                     for item in value if not _empty(item)]
+        elif isinstance(value, dict):
+            value = {k: v for k, v in value.items() if not _empty(v)}
+        if not _empty(value):
+            rows[key] = value
+    return jsonable(rows)
+
+
+def nonfinite_layers(findings: list[Finding] | None) -> dict[str, dict[str, Any]]:
+    """Layers that turned NaN/Inf while training (the layers GM301 and GM310 list), with the
+    code and first step that say so; the first finding naming a layer wins."""
+    marks: dict[str, dict[str, Any]] = {}
+    for finding in findings or []:
+        if finding.code not in NONFINITE_CODES:
+            continue
+        listed = (finding.evidence or {}).get("layers")
+        names = [entry.get("layer") if isinstance(entry, dict) else entry for entry in listed or []]
+        step = (finding.evidence or {}).get("first_step", finding.step)
+        for name in [finding.layer, *names]:
+            if isinstance(name, str) and name and name not in marks:
+                marks[name] = {"code": finding.code, "step": step if isinstance(step, int) else None}
+    return marks
 
 
 def record_bundle(report: Report) -> dict[str, Any]:
@@ -62,7 +97,7 @@ def static_html(report: Report) -> str:
     if report.graph:
         parts.append("<details open><summary><b>gradient flow</b> "
                      f'<span class="gm-muted">model {_e(report.graph.get("model", ""))}</span></summary>')
-        parts.append(graph_svg(report.graph))
+        parts.append(graph_svg(report.graph, nonfinite_layers(report.findings)))
         parts.append("</details>")
     for notice in report.notices:
         parts.append(f'<div class="gm-muted">gradmagic: {_e(notice)}</div>')
@@ -108,8 +143,9 @@ def _finding(finding: Finding, lines: list[str], report: Report | None = None) -
         out.append(f"<pre>{body}</pre>")
     for note in finding.notes:
         out.append(f'<div>= note: {_e(note)}</div>')
-    if finding.evidence:
-        facts = ", ".join(f"{k}={v}" for k, v in jsonable(finding.evidence).items())
+    evidence = evidence_rows(finding.evidence)
+    if evidence:
+        facts = ", ".join(f"{k}={v}" for k, v in evidence.items())
         out.append(f'<div class="gm-muted">= evidence: {_e(facts)}</div>')
     if finding.help:
         out.append(f'<div>= <b style="color:#2ca02c">help</b>: {_e(finding.help)}</div>')
@@ -240,7 +276,9 @@ def _tooltip(item: dict) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def graph_svg(graph: dict[str, Any]) -> str:
+def graph_svg(graph: dict[str, Any], nonfinite: dict[str, dict[str, Any]] | None = None) -> str:
+    """The flow graph as static SVG; the layers in ``nonfinite`` (``nonfinite_layers``) drawn as NaN/Inf."""
+    nonfinite = nonfinite or {}
     items, edges = collapsed_view(graph)
     position = layered_layout(items, edges)
     columns = max((c for c, _ in position.values()), default=0) + 1
@@ -269,6 +307,13 @@ def graph_svg(graph: dict[str, Any]) -> str:
     for item in items:
         x, y = center(item["id"])
         style = node_style(item, graph.get("range"))
+        mark = _mark(item, graph, nonfinite)
+        if mark:
+            style = {**style, "fill": STATE_STYLES["nan"]["fill"], "stroke": STATE_STYLES["nan"]["stroke"],
+                     "dash": "", "text": "#ffffff"}
+            step = f" @ step {mark['step']}" if mark.get("step") is not None else ""
+            out.append(f'<text x="{x + NODE_W / 2:.0f}" y="{y - NODE_H / 2 - 3:.0f}" text-anchor="end" '
+                       f'fill="{STATE_STYLES["nan"]["stroke"]}" font-weight="bold">{_e("NaN/Inf" + step)}</text>')
         dash = f' stroke-dasharray="{style["dash"]}"' if style["dash"] else ""
         cut = item.get("cut")
         stroke = CUT_COLOR if cut else style["stroke"]
@@ -281,13 +326,29 @@ def graph_svg(graph: dict[str, Any]) -> str:
                    f'rx="4" fill="{style["fill"]}" stroke="{stroke}" stroke-width="1.5"{dash}/>'
                    f'<text x="{x:.0f}" y="{y + 4:.0f}" text-anchor="middle" fill="{style["text"]}">'
                    f"{_e(_label(item))}</text></g>")
-    out.append(_legend_svg(graph, height - 30))
+    out.append(_legend_svg(graph, height - 30, bool(nonfinite.keys() & {n['id'] for n in graph['nodes']})))
     out.append("</svg>")
     return "".join(out)
 
 
-def _legend_svg(graph: dict[str, Any], y: float) -> str:
+def _mark(item: dict[str, Any], graph: dict[str, Any], nonfinite: dict[str, dict[str, Any]]) -> dict | None:
+    """The NaN/Inf mark of a layer, or of a collapsed group holding a marked layer."""
+    if not item.get("is_group"):
+        return nonfinite.get(item["id"])
+    parent = {g["id"]: g.get("parent") for g in graph.get("groups", [])}
+    for node in graph["nodes"]:
+        group = node.get("group")
+        while group is not None and node["id"] in nonfinite:
+            if group == item["id"]:
+                return nonfinite[node["id"]]
+            group = parent.get(group)
+    return None
+
+
+def _legend_svg(graph: dict[str, Any], y: float, nonfinite: bool = False) -> str:
     info = legend(graph)
+    if nonfinite and not any(entry["state"] == "nan" for entry in info["states"]):
+        info["states"].append({"state": "nan", "label": "NaN / Inf while training"})
     parts, x = [], PAD
     if info["scale"]:
         stops = info["scale"]["stops"]

@@ -1,7 +1,12 @@
-"""The diagnosis panel: an anywidget whose ESM (``static/panel.js``) ships in the package.
+"""The diagnosis panel: an anywidget whose ESM (``static/panel.bundle.mjs``) ships in the package.
 
 Python formats the Report into plain payloads (header, finding cards with code frames,
-fix cards, the coloured flow graph, training series); the browser only draws them.
+fix cards, the coloured flow graph, training series); the browser only draws them. The
+payloads' shapes are the TypeScript types of ``labextension/src/panel/types.ts``; the panel's
+sources are the TypeScript modules of ``labextension/src/panel/``, type-checked by ``tsc`` and
+bundled (with the vendored dagre layout and ``marked``'s Markdown lexer) into
+``static/panel.bundle.mjs`` by ``jlpm build:panel``, which ``jlpm build`` and ``./dev.sh setup``
+run.
 
 Patch protocol (the labextension implements the other side): a fix card dispatches on
 its own root element ``CustomEvent("gradmagic:patch", {bubbles: true, composed: true,
@@ -13,7 +18,6 @@ newSource}})`` and listens there for ``CustomEvent("gradmagic:patch-result", {de
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,11 +28,12 @@ import anywidget
 import traitlets
 
 from gradmagic.report.model import Finding, Fix, Report
-from gradmagic.rules.registry import RULES
-from gradmagic.views.common import frame_rows, jsonable, legend, node_style
+from gradmagic.views.common import STATE_STYLES, frame_rows, jsonable, legend, node_style
+from gradmagic.views.record import evidence_rows, nonfinite_layers
 
 STATIC = Path(__file__).parent / "static"
-DAGRE_IMPORT = 'import dagre from "./dagre.esm.js";'
+BUNDLE = STATIC / "panel.bundle.mjs"
+EPOCH_POINTS = 512  # at most this many epochs of Keras's logs go to the training view
 NO_CELL_ID = ("this frontend did not say which cell ran (no cell id: VS Code, Colab, nbclient or "
               "plain IPython), so the cell cannot be rewritten safely; use Copy")
 CELL_MISMATCH = "the cell text could not be matched to the checked source; use Copy"
@@ -91,7 +96,6 @@ def fix_card(fix: Fix, report: Report, cell: CellText) -> dict[str, Any]:
 
 
 def finding_card(finding: Finding, report: Report, cell: CellText, lines: list[str]) -> dict[str, Any]:
-    rule = RULES.get(finding.code)
     return {
         "code": finding.code,
         "name": finding.name,
@@ -100,11 +104,11 @@ def finding_card(finding: Finding, report: Report, cell: CellText, lines: list[s
         "line": finding.line,
         "layer": finding.layer,
         "step": finding.step,
-        "evidence": jsonable(finding.evidence),
+        "evidence": evidence_rows(finding.evidence),
         "notes": list(finding.notes),
         "help": finding.help,
         "frame": frame_rows(lines, finding.line),
-        "doc": (rule.doc or "").strip() if rule else "",
+        "doc": report.docs.get(finding.code, ""),  # the report carries each code's documentation
         "caused_by": finding.caused_by,
         "fixes": [fix_card(fix, report, cell) for fix in report.fixes_to_show(finding)],  # each fix once
     }
@@ -122,40 +126,114 @@ def header_payload(report: Report, running: bool = False) -> dict[str, Any]:
     }
 
 
-def graph_payload(graph: dict[str, Any] | None) -> dict[str, Any]:
-    """The flow graph with each node's and group's colours and the legend added."""
+def graph_payload(graph: dict[str, Any] | None, findings: list[Finding] | None = None) -> dict[str, Any]:
+    """The flow graph with each node's and group's colours and the legend added.
+
+    A layer that turned NaN/Inf while training (``nonfinite_layers``) gets ``nonfinite``
+    (``{"code", "step"}``) and the NaN colours, and so does every group holding one: the norms
+    in the graph come from the probe batch before training, which was finite.
+    """
     if not graph:
         return {}
     value_range = graph.get("range")
+    marks = nonfinite_layers(findings)
+    parents = {g["id"]: g.get("parent") for g in graph.get("groups", [])}
+    group_marks: dict[str, dict[str, Any]] = {}
+    for node in graph["nodes"]:
+        mark = marks.get(node["id"])
+        group = node.get("group")
+        while mark and group is not None and group not in group_marks:
+            group_marks[group] = mark
+            group = parents.get(group)
+
+    def styled(item: dict[str, Any], mark: dict[str, Any] | None) -> dict[str, Any]:
+        style = node_style(item, value_range)
+        if not mark:
+            return {**item, "style": style}
+        nan = STATE_STYLES["nan"]
+        return {**item, "nonfinite": mark,
+                "style": {**style, "fill": nan["fill"], "stroke": nan["stroke"], "dash": "", "text": "#ffffff"}}
+
     payload = dict(graph)
-    payload["nodes"] = [{**node, "style": node_style(node, value_range)} for node in graph["nodes"]]
-    payload["groups"] = [{**group, "style": node_style(group, value_range)} for group in graph.get("groups", [])]
+    payload["nodes"] = [styled(node, marks.get(node["id"])) for node in graph["nodes"]]
+    payload["groups"] = [styled(group, group_marks.get(group["id"])) for group in graph.get("groups", [])]
     payload["legend"] = legend(graph)
+    if (marks.keys() & {n["id"] for n in graph["nodes"]}) and not any(
+            entry["state"] == "nan" for entry in payload["legend"]["states"]):
+        payload["legend"]["states"].append({"state": "nan", **STATE_STYLES["nan"],
+                                            "label": "NaN / Inf while training"})
     return jsonable(payload)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _nonfinite(value: Any) -> bool:
+    """NaN/Inf, as a float or as strict JSON writes it ("NaN", "Infinity", "-Infinity"; "nan", "inf")."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, str) and value.strip().lower().lstrip("+-") in ("nan", "inf", "infinity")
 
 
 def _numbers(values: Any) -> list[float | None]:
     """Plain numbers; anything else (NaN written as a string, a missing point) becomes None."""
-    return [float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
-            for v in values or []]
+    return [float(v) if _finite(v) else None for v in values or []]
 
 
-def _line(steps: Any, values: Any) -> dict[str, list] | None:
+def _line(steps: Any, values: Any, nonfinite: Any = None, first: Any = None) -> dict[str, Any] | None:
+    """``{"steps", "values", "nonfinite", "first_nonfinite"}``: ``values`` holds finite numbers or
+    None; ``nonfinite`` lists the steps where the series was NaN/Inf (drawn as marks, not as
+    points), ``first_nonfinite`` the exact first such step (or None)."""
     if not isinstance(steps, list) or not isinstance(values, list) or not steps:
         return None
-    return {"steps": [int(s) for s in steps], "values": _numbers(values)[:len(steps)]}
+    steps = [int(s) for s in steps]
+    counts = nonfinite if isinstance(nonfinite, list) else []
+    marked = [step for i, step in enumerate(steps)
+              if (i < len(counts) and isinstance(counts[i], int) and counts[i] > 0)
+              or (i < len(values) and _nonfinite(values[i]))]
+    return {"steps": steps, "values": _numbers(values)[:len(steps)], "nonfinite": marked,
+            "first_nonfinite": first if isinstance(first, int) else (marked[0] if marked else None)}
+
+
+def _thin(items: list[Any], limit: int) -> list[Any]:
+    """At most ``limit`` items, evenly spaced, the first and the last kept."""
+    if len(items) <= limit:
+        return items
+    stride = (len(items) - 1) / (limit - 1)
+    return [items[round(i * stride)] for i in range(limit)]
+
+
+def epoch_payload(epoch_logs: Any) -> dict[str, Any] | None:
+    """Keras's epoch logs (loss, ``val_loss``, compiled metrics) as lines over the epoch-end steps."""
+    entries = [e for e in epoch_logs or [] if isinstance(e, dict) and isinstance(e.get("step"), int)
+               and isinstance(e.get("values"), dict) and e["values"]]
+    if not entries:
+        return None
+    entries = _thin(entries, EPOCH_POINTS)
+    names: list[str] = []
+    for entry in entries:
+        names += [str(name) for name in entry["values"] if name not in names]
+    steps = [entry["step"] for entry in entries]
+    series = {}
+    for name in names:
+        values = [entry["values"].get(name) for entry in entries]
+        series[name] = _line(steps, values)
+    return {"steps": steps, "series": series}
 
 
 def training_payload(history: dict[str, Any] | None, findings: list[Finding] | None = None) -> dict[str, Any]:
-    """Loss and gradient norms over steps, for the training view.
+    """Loss, gradient norms and Keras's epoch logs over steps, for the training view.
 
     Reads the recorder's ``Report.history`` (``{"fits": [{"series": {"loss": {"steps",
-    "mean", ...}, "grad_norm/<layer>": ...}, "layers": [...], "epoch_ends": [...]}]}``; the
-    last fit is shown) or the points gathered live (``{"steps", "loss", "grad_norm"}``).
+    "mean", "nonfinite", ...}, "grad_norm/<layer>": ...}, "layers": [...], "epoch_ends": [...],
+    "epoch_logs": [{"step", "values": {"loss", "val_loss", ...}}], "first_nonfinite": {...}}]}``;
+    the last fit is shown) or the points gathered live (``{"steps", "loss", "grad_norm"}``).
     """
     markers = [{"step": f.step, "code": f.code, "severity": f.severity}
                for f in findings or [] if f.step is not None]
-    payload: dict[str, Any] = {"loss": None, "total": None, "layers": {}, "markers": markers, "epoch_ends": []}
+    payload: dict[str, Any] = {"loss": None, "total": None, "layers": {}, "markers": markers, "epoch_ends": [],
+                               "epochs": None}
     if not history:
         return payload
     if isinstance(history.get("fits"), list):
@@ -165,12 +243,13 @@ def training_payload(history: dict[str, Any] | None, findings: list[Finding] | N
     series = history.get("series")
     if isinstance(series, dict):
         shared_steps = history.get("bucket_steps")
+        first = history.get("first_nonfinite") if isinstance(history.get("first_nonfinite"), dict) else {}
 
-        def line(name: str) -> dict[str, list] | None:
+        def line(name: str) -> dict[str, Any] | None:
             data = series.get(name)
             if not isinstance(data, dict):
                 return None
-            return _line(data.get("steps") or shared_steps, data.get("mean"))
+            return _line(data.get("steps") or shared_steps, data.get("mean"), data.get("nonfinite"), first.get(name))
 
         payload["loss"] = line("loss")
         payload["total"] = line("grad_norm")
@@ -179,6 +258,7 @@ def training_payload(history: dict[str, Any] | None, findings: list[Finding] | N
                                if n.startswith("grad_norm/") and n.split("/", 1)[1] not in order)
         payload["layers"] = {name: found for name in names if (found := line(f"grad_norm/{name}"))}
         payload["epoch_ends"] = [int(s) for s in history.get("epoch_ends") or [] if isinstance(s, int)]
+        payload["epochs"] = epoch_payload(history.get("epoch_logs"))
     else:
         steps = history.get("steps")
         payload["loss"] = _line(steps, history.get("loss"))
@@ -192,9 +272,22 @@ def panel_payloads(report: Report, cell: CellText, running: bool = False) -> dic
     return {
         "header": header_payload(report, running),
         "findings": [finding_card(f, report, cell, lines) for f in report.findings],
-        "graph": graph_payload(report.graph),
+        "graph": graph_payload(report.graph, report.findings),
         "training": training_payload(report.history, report.findings),
     }
+
+
+def saved_panel(report: Report, cell: CellText) -> dict[str, Any]:
+    """The display metadata of the record: the panel's payloads, saved with the notebook.
+
+    ``{"application/vnd.gradmagic.diagnosis+json": {"panel": {"header", "findings", "graph",
+    "training"}}}``. A saved notebook has lost the widget's state (JupyterLab shows "model not
+    found" in its place); the labextension's record renderer (``labextension/src/mime.ts``)
+    then draws the full panel from these payloads.
+    """
+    from gradmagic.views.record import MIME_TYPE
+
+    return {MIME_TYPE: {"panel": jsonable(panel_payloads(report, cell))}}
 
 
 # -- the widget --------------------------------------------------------------------------
@@ -202,16 +295,12 @@ def panel_payloads(report: Report, cell: CellText, running: bool = False) -> dic
 
 @lru_cache(maxsize=1)
 def panel_esm() -> str:
-    """``panel.js`` with the vendored dagre module inlined (loaded from a Blob URL on first use)."""
-    panel = (STATIC / "panel.js").read_text(encoding="utf-8")
-    dagre = (STATIC / "dagre.esm.js").read_text(encoding="utf-8")
-    loader = ("let dagre = null;\nconst DAGRE_SOURCE = " + json.dumps(dagre) + ";\n"
-              "async function loadDagre() {\n  if (!dagre) {\n"
-              "    const url = URL.createObjectURL(new Blob([DAGRE_SOURCE], { type: \"text/javascript\" }));\n"
-              "    try { dagre = (await import(url)).default; } finally { URL.revokeObjectURL(url); }\n"
-              "  }\n  return dagre;\n}")
-    assert DAGRE_IMPORT in panel, "panel.js must import dagre with the marker line"
-    return panel.replace(DAGRE_IMPORT + "\nconst loadDagre = async () => dagre;", loader)
+    """The panel's ES module: ``static/panel.bundle.mjs``, built from ``labextension/src/panel``."""
+    try:
+        return BUNDLE.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RuntimeError(f"the diagnosis panel's JavaScript ({BUNDLE}) is not built: run `jlpm build` "
+                           "(or `./dev.sh setup`) in the gradmagic checkout") from None
 
 
 class DiagnosisPanel(anywidget.AnyWidget):

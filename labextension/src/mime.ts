@@ -1,11 +1,18 @@
 /**
- * The mime renderer for the diagnosis record: a compact, static view of a
- * saved diagnosis (status, counts by severity, the first findings with code,
- * line and layer). It needs no kernel and no widget state, so it is what
- * JupyterLab and Notebook 7 show after a reload. `safe: true` lets untrusted
- * notebooks use it: it only ever writes text.
+ * The mime renderer for the diagnosis record.
+ *
+ * A record displayed with the panel's payloads in its metadata (`saved_panel`
+ * of gradmagic/views/widget.py) is drawn as the full panel (findings, graph,
+ * training) when no live panel is in the same output area: after a save and
+ * reload the widget's model is gone, and the widget output that says "model
+ * not found" is hidden. While the live panel is shown, and for records
+ * without the payloads, it is a compact, static view (status, counts by
+ * severity, the first findings with code, line and layer). It needs no
+ * kernel and no widget state. `safe: true` lets untrusted notebooks use it:
+ * it only ever writes text.
  */
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { h } from './dom';
@@ -23,6 +30,43 @@ import {
 /** How many findings the compact view names; the rest are counted. */
 export const SHOWN_FINDINGS = 5;
 
+/** What a widget output shows when its model is gone (@jupyter-widgets/jupyterlab-manager). */
+export const MODEL_NOT_FOUND = 'Error displaying widget: model not found';
+
+/** The panel's payloads saved in a record's display metadata, or null. */
+export function savedPanel(metadata: unknown, mimeType: string = MIME_TYPE): Record<string, unknown> | null {
+  const entry = metadata && typeof metadata === 'object' ? (metadata as Record<string, unknown>)[mimeType] : null;
+  const panel = entry && typeof entry === 'object' ? (entry as Record<string, unknown>).panel : null;
+  return panel && typeof panel === 'object' && Array.isArray((panel as Record<string, unknown>).findings)
+    ? (panel as Record<string, unknown>)
+    : null;
+}
+
+/** A stand-in for the widget model of the panel: the saved state, changed only locally. */
+export function savedModel(state: Record<string, unknown>) {
+  const values: Record<string, unknown> = { applied: {}, ...state };
+  const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
+  return {
+    get: (name: string) => values[name],
+    set: (name: string, value: unknown) => {
+      values[name] = value;
+      listeners.get('change:' + name)?.forEach(listener => listener());
+    },
+    save_changes: () => undefined,
+    on: (event: string, listener: (...args: unknown[]) => void) => {
+      if (!listeners.has(event)) {
+        listeners.set(event, new Set());
+      }
+      listeners.get(event)!.add(listener);
+    },
+    off: (event: string, listener: (...args: unknown[]) => void) => {
+      listeners.get(event)?.delete(listener);
+    }
+  };
+}
+
+type Mode = 'compact' | 'full';
+
 export class RecordView extends Widget implements IRenderMime.IRenderer {
   constructor(options: IRenderMime.IRendererOptions) {
     super();
@@ -31,15 +75,112 @@ export class RecordView extends Widget implements IRenderMime.IRenderer {
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const report = (model.data[this._mimeType] ?? {}) as IReport;
-    this.node.replaceChildren(renderRecord(report));
+    this._report = (model.data[this._mimeType] ?? {}) as IReport;
+    this._saved = savedPanel(model.metadata, this._mimeType);
+    this._mode = null;
+    this._update();
     return Promise.resolve();
   }
 
+  dispose(): void {
+    this._observer?.disconnect();
+    this._cleanup();
+    super.dispose();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    const area = this.node.closest('.jp-OutputArea');
+    if (area && !this._observer) {
+      this._observer = new MutationObserver(() => this._update());
+      this._observer.observe(area, { childList: true, subtree: true, characterData: true });
+    }
+    this._update();
+  }
+
+  protected onBeforeDetach(msg: Message): void {
+    this._observer?.disconnect();
+    this._observer = null;
+    super.onBeforeDetach(msg);
+  }
+
+  /** A live panel in this output area (not the one drawn here). */
+  private _livePanel(area: Element): boolean {
+    return Array.from(area.querySelectorAll('.gm-panel')).some(panel => !this.node.contains(panel));
+  }
+
+  private _update(): void {
+    const area = this.node.closest('.jp-OutputArea');
+    const mode: Mode = this._saved && area && !this._livePanel(area) ? 'full' : 'compact';
+    if (mode === 'full' && area) {
+      // the widget output whose model is gone: the panel drawn here takes its place
+      for (const node of Array.from(area.querySelectorAll('.jupyter-widgets'))) {
+        if (!this.node.contains(node) && (node.textContent || '').trim() === MODEL_NOT_FOUND) {
+          const child = node.closest('.jp-OutputArea-child') as HTMLElement | null;
+          if (child && child.style.display !== 'none') {
+            child.style.display = 'none';
+            child.dataset.gradmagicHidden = 'model-not-found';
+          }
+        }
+      }
+    }
+    if (mode === this._mode) {
+      return;
+    }
+    this._mode = mode;
+    this._cleanup();
+    const report = this._report;
+    if (mode === 'compact' || !this._saved) {
+      this.node.replaceChildren(renderRecord(report));
+      return;
+    }
+    // how the run ended (the record's header), then the panel with the findings
+    const summary = renderRecord(report, false);
+    const host = h('div', { class: 'jp-gradmagic-saved-panel' });
+    this.node.replaceChildren(summary, host);
+    const saved = this._saved;
+    const generation = ++this._generation;
+    void loadPanel().then(panel => {
+      if (generation !== this._generation || this.isDisposed) {
+        return;
+      }
+      this._dispose = panel.render({ model: savedModel(saved), el: host });
+    }).catch(error => {
+      host.textContent = `gradmagic: the saved panel could not be drawn (${String(error)})`;
+    });
+  }
+
+  private _cleanup(): void {
+    this._generation++;
+    if (this._dispose) {
+      this._dispose();
+      this._dispose = null;
+    }
+  }
+
   private _mimeType: string;
+  private _report: IReport = {};
+  private _saved: Record<string, unknown> | null = null;
+  private _mode: Mode | null = null;
+  private _observer: MutationObserver | null = null;
+  private _dispose: (() => void) | null = null;
+  private _generation = 0;
 }
 
-export function renderRecord(report: IReport): HTMLElement {
+/** The panel's module and stylesheet, loaded once, when a saved panel is first drawn. */
+let panelModule: Promise<{ render: (props: { model: unknown; el: HTMLElement }) => () => void }> | null = null;
+function loadPanel() {
+  if (!panelModule) {
+    panelModule = Promise.all([
+      import('../../gradmagic/views/static/panel.bundle.mjs'),
+      import('../../gradmagic/views/static/panel.css')
+    ]).then(([panel]) => panel);
+  }
+  return panelModule;
+}
+
+/** The record's compact view; without `withFindings`, only how the run ended (header, failure, notices). */
+export function renderRecord(report: IReport, withFindings = true): HTMLElement {
   const summary = summarize(report);
   const fits = (Array.isArray(report.fits) ? report.fits : []).map(fit => {
     const where = typeof fit.line === 'number' ? ` line ${fit.line}` : '';
@@ -70,7 +211,7 @@ export function renderRecord(report: IReport): HTMLElement {
     h('span', { class: 'jp-gradmagic-counts' }, countsText(summary.counts) + took),
     fits
   );
-  const items = summary.findings.slice(0, SHOWN_FINDINGS).map(finding => {
+  const items = summary.findings.slice(0, withFindings ? SHOWN_FINDINGS : 0).map(finding => {
     const where = whereText(finding);
     return h(
       'li',
@@ -88,7 +229,7 @@ export function renderRecord(report: IReport): HTMLElement {
       where ? h('span', { class: 'jp-gradmagic-where' }, ` \u2192 ${where}`) : null
     );
   });
-  const hidden = summary.findings.length - items.length;
+  const hidden = withFindings ? summary.findings.length - items.length : 0;
   const failure = failureText(report);
   const notices = [
     ...(Array.isArray(report.notices) ? report.notices : []),

@@ -21,10 +21,20 @@ import {
 import {
   IPatchRequest,
   IPatchResult,
+  IUndoInfo,
   parsePatchRequest,
   PATCH_EVENT,
-  PATCH_RESULT_EVENT
+  PATCH_RESULT_EVENT,
+  UNDO_INFO_EVENT,
+  UNDO_QUERY_EVENT
 } from './protocol';
+
+/** A fix applied to a cell: its text before and after, and the fix's title. */
+interface IApplied {
+  before: string;
+  after: string;
+  title: string;
+}
 
 export const REASONS = {
   malformed:
@@ -47,11 +57,45 @@ export class PatchBridge {
     private readonly _dialogs: ISessionContext.IDialogs | null
   ) {
     document.addEventListener(PATCH_EVENT, this._onPatch);
+    document.addEventListener(UNDO_QUERY_EVENT, this._onUndoQuery);
   }
 
   dispose(): void {
     document.removeEventListener(PATCH_EVENT, this._onPatch);
+    document.removeEventListener(UNDO_QUERY_EVENT, this._onUndoQuery);
   }
+
+  /**
+   * The fix last applied to a cell, while the cell still holds its text: the
+   * panel of a re-run (Apply & re-run) was made from the fixed text, so only
+   * the bridge still knows the text before the fix.
+   */
+  appliedTo(cell: ICellModel): IApplied | null {
+    const entry = this._applied.get(cell);
+    return entry && cell.sharedModel.getSource() === entry.after ? entry : null;
+  }
+
+  private _onUndoQuery = (event: Event): void => {
+    const origin = (event.composedPath()[0] ?? event.target) as EventTarget | null;
+    const detail = ((event as CustomEvent).detail || {}) as Record<string, unknown>;
+    if (typeof detail.requestId !== 'string' || typeof detail.cellId !== 'string') {
+      return;
+    }
+    let answer: IUndoInfo = { requestId: detail.requestId, available: false };
+    const panel = event.target ? this._panelContaining(event.target as Node) : null;
+    const cell = panel ? findCell(panel, detail.cellId) : null;
+    const entry = cell ? this.appliedTo(cell) : null;
+    if (entry) {
+      answer = {
+        requestId: detail.requestId,
+        available: true,
+        title: entry.title,
+        expectedSource: entry.after,
+        newSource: entry.before
+      };
+    }
+    origin?.dispatchEvent(new CustomEvent(UNDO_INFO_EVENT, { detail: answer }));
+  };
 
   private _onPatch = (event: Event): void => {
     // The card that asked; the event may have been retargeted by a shadow root.
@@ -111,11 +155,22 @@ export class PatchBridge {
     }
     // One transaction, so one step of the cell's undo history.
     cell.sharedModel.setSource(request.newSource);
+    if (request.action === 'undo') {
+      this._applied.delete(cell);
+    } else {
+      this._applied.set(cell, {
+        before: request.expectedSource,
+        after: request.newSource,
+        title: typeof request.title === 'string' ? request.title : ''
+      });
+    }
     if (request.action === 'apply-run') {
       this._run(panel, cell);
     }
     return { requestId: request.requestId, ok: true };
   }
+
+  private _applied = new WeakMap<ICellModel, IApplied>();
 
   private _panelContaining(node: Node): NotebookPanel | null {
     return this._tracker.find(panel => panel.node.contains(node)) ?? null;

@@ -19,15 +19,25 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 
+export type Safety = 'safe' | 'review';
+
+/** `Fix` of gradmagic/report/model.py. */
 export interface IFix {
   id: string;
   title: string;
-  safety: string;
+  safety: Safety;
   patched_source: string;
   diff: string;
   reason?: string;
 }
 
+/**
+ * A number of the record: strict JSON writes NaN and the infinities as the
+ * strings "NaN", "Infinity" and "-Infinity" (docs/findings.md).
+ */
+export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+
+/** `Finding` of gradmagic/report/model.py. */
 export interface IFinding {
   code: string;
   name: string;
@@ -40,18 +50,34 @@ export interface IFinding {
   help?: string | null;
   notes?: string[];
   step?: number | null;
+  /** [start, end) columns of the offending text on `line`. */
+  span?: number[] | null;
+  /** Index in `IReport.findings` of the finding this one follows from. */
+  caused_by?: number | null;
 }
 
+export type FitStatus = 'completed' | 'failed' | 'interrupted';
+
+/** `FitRecord` of gradmagic/report/model.py: one `fit` call and how it ended. */
 export interface IFitRecord {
   index: number;
   line?: number | null;
-  status: string;
+  status: FitStatus;
   exception_type?: string | null;
   exception_message?: string | null;
   model_name?: string | null;
   method?: string;
+  exception_line?: number | null;
 }
 
+/** `ScriptExit` of gradmagic/report/model.py (`python -m gradmagic check`). */
+export interface IScriptExit {
+  kind: 'completed' | 'exception' | 'exit' | 'interrupted';
+  status: number;
+  exception_type?: string | null;
+}
+
+/** `Report.to_dict()` of gradmagic/report/model.py: the diagnosis record. */
 export interface IReport {
   source?: string;
   filename?: string;
@@ -63,6 +89,9 @@ export interface IReport {
   graph?: Record<string, unknown> | null;
   history?: Record<string, unknown> | null;
   duration_s?: number | null;
+  script_exit?: IScriptExit | null;
+  /** The Markdown documentation of each code in `findings`. */
+  docs?: Record<string, string>;
 }
 
 export type PatchAction = 'apply' | 'apply-run' | 'undo';
@@ -73,6 +102,8 @@ export interface IPatchRequest {
   cellId: string;
   expectedSource: string;
   newSource: string;
+  /** The fix's title, remembered with the cell's source before the fix (for a later Undo). */
+  title?: string;
 }
 
 export interface IPatchResult {
@@ -95,4 +126,28 @@ export function parsePatchRequest(detail: unknown): IPatchRequest | null {
     return null;
   }
   return d as unknown as IPatchRequest;
+}
+
+/**
+ * Undo across runs: a panel asks the extension (a bubbling `gradmagic:undo-query`
+ * with `{requestId, cellId}`) whether the cell holds a fix applied from an
+ * earlier panel of this session (e.g. after Apply & re-run); the extension
+ * answers `gradmagic:undo-info` on the element that asked. `expectedSource`
+ * (the fixed text, what the cell holds now) and `newSource` (the text before
+ * the fix) make the `undo` patch request that restores the cell.
+ */
+export const UNDO_QUERY_EVENT = 'gradmagic:undo-query';
+export const UNDO_INFO_EVENT = 'gradmagic:undo-info';
+
+export interface IUndoQuery {
+  requestId: string;
+  cellId: string;
+}
+
+export interface IUndoInfo {
+  requestId: string;
+  available: boolean;
+  title?: string;
+  expectedSource?: string;
+  newSource?: string;
 }

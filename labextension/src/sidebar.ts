@@ -22,6 +22,13 @@ import {
   whereText
 } from './summary';
 
+export const STALE_TITLE = 'the cell changed since this check ran: run it again for a current diagnosis';
+
+// labextension/style belongs to the whole extension; the mark carries its own look
+const STALE_STYLE =
+  'margin-left: auto; padding: 0 4px; border: 1px solid var(--jp-warn-color1); border-radius: 3px; ' +
+  'color: var(--jp-warn-color1); font-size: var(--jp-ui-font-size0);';
+
 export const gradmagicIcon = new LabIcon({
   name: 'gradmagic:icon',
   svgstr:
@@ -40,6 +47,26 @@ export interface IEntry {
   top: IFinding | null;
   /** Without findings: what the first failed fit raised, or how the fits ended. */
   note: string;
+  /** The cell's source changed since the check ran: the diagnosis may no longer hold. */
+  stale: boolean;
+}
+
+/** The text of a cell or a report's `source` as gradmagic checks it: no `%%gradcheck` line, no blank edges. */
+export function checkedText(text: string): string {
+  return text
+    .replace(/\r\n/g, '\n')
+    .replace(/^(?:[ \t]*\n)*[ \t]*%%gradcheck\b[^\n]*(?:\n|$)/, '')
+    .replace(/^(?:[ \t]*\n)+/, '')
+    .replace(/\s+$/, '');
+}
+
+/**
+ * Whether the cell's source changed since the check that made `report`: the
+ * report's `source` is the checked cell (its `%%gradcheck` line blanked).
+ * A report without a source is never stale.
+ */
+export function isStale(cellSource: string, report: IReport): boolean {
+  return typeof report.source === 'string' && checkedText(cellSource) !== checkedText(report.source);
 }
 
 /** Every diagnosed cell of a notebook, in notebook order. */
@@ -60,7 +87,8 @@ export function scanNotebook(panel: NotebookPanel): IEntry[] {
         executionCount: executionCount(cell),
         summary,
         top: summary.findings[0] ?? null,
-        note: failureText(report) || fitsText(report)
+        note: failureText(report) || fitsText(report),
+        stale: isStale(cell.sharedModel.getSource(), report)
       });
     }
   }
@@ -169,7 +197,8 @@ export class GradientChecksSidebar extends Widget {
         e.summary.status,
         e.summary.counts,
         e.top && [e.top.code, e.top.message, e.top.line, e.top.layer, e.top.step],
-        e.note
+        e.note,
+        e.stale
       ])
     ]);
     if (key === this._key) {
@@ -224,11 +253,12 @@ export class GradientChecksSidebar extends Widget {
     const item = h(
       'li',
       {
-        class: `jp-gradmagic-entry jp-gradmagic-entry-${summary.status}`,
+        class: `jp-gradmagic-entry jp-gradmagic-entry-${summary.status}` + (entry.stale ? ' jp-gradmagic-entry-stale' : ''),
         'data-cell-id': entry.cellId,
+        'data-stale': entry.stale ? 'true' : 'false',
         role: 'button',
         tabindex: '0',
-        title: `select cell ${count}: ${STATUS_LABEL[summary.status]}`
+        title: `select cell ${count}: ${STATUS_LABEL[summary.status]}` + (entry.stale ? ` (${STALE_TITLE})` : '')
       },
       h(
         'div',
@@ -242,7 +272,10 @@ export class GradientChecksSidebar extends Widget {
           STATUS_ICON[summary.status]
         ),
         h('span', { class: 'jp-gradmagic-count' }, count),
-        h('span', { class: 'jp-gradmagic-counts' }, countsText(summary.counts))
+        h('span', { class: 'jp-gradmagic-counts' }, countsText(summary.counts)),
+        entry.stale
+          ? h('span', { class: 'jp-gradmagic-stale', title: STALE_TITLE, style: STALE_STYLE }, 'stale')
+          : null
       ),
       top
         ? h(

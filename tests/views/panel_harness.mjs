@@ -1,5 +1,5 @@
 // Runs the panel's pure functions (grouping, dagre layout, diff rows, patch availability)
-// under Node on a graph payload made by Python. Usage: node panel_harness.mjs PANEL_JS PAYLOAD_JSON
+// under Node on a graph payload made by Python. Usage: node panel_harness.mjs PANEL_BUNDLE PAYLOAD_JSON
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
@@ -9,7 +9,7 @@ const graph = input.graph;
 
 async function describe(collapsed) {
   const view = panel.visibleGraph(graph, collapsed);
-  const layout = await panel.layoutGraph(view);
+  const layout = panel.layoutGraph(view);
   const inside = (a, b) => a.x - a.width / 2 <= b.x && b.x <= a.x + a.width / 2 && a.y - a.height / 2 <= b.y && b.y <= a.y + a.height / 2;
   return {
     collapsed: [...collapsed].sort(),

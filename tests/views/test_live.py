@@ -76,6 +76,6 @@ def test_training_payload_marks_findings_by_step_and_survives_missing_history():
     finished = check_program("broken/gm003_argmax_loss").report
     finished.findings[0].step = 2
     payload = training_payload(None, finished.findings)
-    assert payload == {"loss": None, "total": None, "layers": {}, "epoch_ends": [],
+    assert payload == {"loss": None, "total": None, "layers": {}, "epoch_ends": [], "epochs": None,
                        "markers": [{"step": 2, "code": "GM003", "severity": "error"}]}
     assert training_payload({"fits": []})["loss"] is None

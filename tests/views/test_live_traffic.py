@@ -19,7 +19,7 @@ import pytest
 
 from gradmagic import check
 from gradmagic.magics import LIVE_POINTS, _LiveView, present
-from gradmagic.views.widget import STATIC, CellText
+from gradmagic.views.widget import BUNDLE, CellText
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +89,7 @@ def test_1500_one_step_epochs_send_under_a_megabyte_and_end_with_the_whole_histo
     path.write_text(json.dumps(custom))
     script = tmp_path / "replay.mjs"
     script.write_text(REPLAY)
-    done = subprocess.run([NODE, "--experimental-default-type=module", str(script), str(STATIC / "panel.js"),
+    done = subprocess.run([NODE, str(script), str(BUNDLE),
                            str(path)], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     shown = json.loads(done.stdout)["loss"]

@@ -1,7 +1,8 @@
 """The panel's JavaScript under Node: grouping, the vendored dagre layout, diff rows, Apply availability.
 
-No browser: Node imports ``gradmagic/views/static/panel.js`` (which imports the vendored
-``dagre.esm.js``) and runs its exported pure functions on a payload made by Python.
+No browser: Node imports the panel's bundle ``gradmagic/views/static/panel.bundle.mjs`` (built from
+``labextension/src/panel`` with the vendored dagre inside) and runs its exported pure functions on
+a payload made by Python.
 """
 
 import json
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import check_source
 
-from gradmagic.views.widget import NO_CELL_ID, STATIC, CellText, DiagnosisPanel
+from gradmagic.views.widget import BUNDLE, NO_CELL_ID, CellText, DiagnosisPanel
 
 HARNESS = Path(__file__).with_name("panel_harness.mjs")
 NODE = shutil.which("node")
@@ -50,8 +51,8 @@ def js_result(tmp_path_factory):
     payload = {"graph": without_id.graph, "limit": 20, "diff": cards[0]["diff"], "fixes": cards}
     path = tmp_path_factory.mktemp("panel") / "payload.json"
     path.write_text(json.dumps(payload))
-    done = subprocess.run([NODE, "--experimental-default-type=module", str(HARNESS), str(STATIC / "panel.js"),
-                           str(path)], capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run([NODE, str(HARNESS), str(BUNDLE), str(path)], capture_output=True, text=True, timeout=120,
+                          check=False)
     assert done.returncode == 0, done.stderr
     return report, json.loads(done.stdout)
 
