@@ -1,6 +1,7 @@
 """The report contract of findings.md: fields, JSON round trip, the fits list."""
 
 import json
+import re
 
 from helpers import check_program, check_source
 
@@ -263,6 +264,9 @@ def test_a_nan_loss_report_is_strict_json():
     data = _strict_loads(text)
     assert "NaN" in text  # written as strings
     assert Report.from_dict(data).codes() == report.codes()
+    # the recorded history too spells them as the contract does, never Python's "nan"/"inf"
+    assert data["history"]["fits"][0]["nonfinite"]["loss"]["loss"] in ("NaN", "Infinity", "-Infinity")
+    assert not {'"nan"', '"inf"', '"-inf"'} & set(re.findall(r'"-?(?:nan|inf)"', text))
 
 
 def test_findings_md_lists_every_registered_code_with_its_name():

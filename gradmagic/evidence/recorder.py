@@ -618,14 +618,17 @@ def _scalar(value: Any) -> float | None:
 
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON: NaN/Inf become the strings ``"nan"``, ``"inf"``, ``"-inf"``."""
+    """Strict JSON as the report writes it (findings.md): NaN/Inf become ``"NaN"``, ``"Infinity"``,
+    ``"-Infinity"``."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     if isinstance(value, (float, np.floating)):
         number = float(value)
-        return number if np.isfinite(number) else str(number)
+        if np.isfinite(number):
+            return number
+        return "NaN" if np.isnan(number) else "Infinity" if number > 0 else "-Infinity"
     if isinstance(value, np.integer):
         return int(value)
     return value
