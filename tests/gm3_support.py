@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from helpers import assert_no_new_problems, check_program, check_source
+from helpers import assert_no_new_problems, check_patched, check_program
 
 from gradmagic.capture.run import SourceRun
 from gradmagic.report.model import Finding
@@ -17,7 +17,7 @@ def checked(name: str) -> SourceRun:
 
 @lru_cache(maxsize=None)
 def _recheck(patched: str, filename: str) -> SourceRun:
-    return check_source(patched, filename)
+    return check_patched(patched, filename)
 
 
 def finding(name: str, code: str, layer: str | None = ...) -> Finding:

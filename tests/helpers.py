@@ -24,6 +24,12 @@ def check_source(source: str, filename: str = "/tmp/gradmagic_test_program.py", 
     return run_source(source, filename, **kwargs)
 
 
+def check_patched(patched_source: str, filename: str) -> SourceRun:
+    """Check a fix's patched source under a filename of its own: TF's autograph reads a function's source
+    through linecache, and the original file on disk must not stand in for the patched text."""
+    return check_source(patched_source, str(Path(filename).with_suffix("")) + "_patched.py")
+
+
 def check_program(name: str, **kwargs) -> SourceRun:
     path = program(name)
     return check_source(path.read_text(), str(path), **kwargs)
@@ -48,10 +54,7 @@ def assert_fix_verified(run: SourceRun, code: str, fix_index: int = 0) -> Source
     assert finding.fixes, f"{code} offers no fix"
     fix = finding.fixes[fix_index]
     assert fix.diff.startswith("--- a/"), fix.diff
-    # A filename of its own: TF's autograph reads a function's source through linecache, and
-    # the original file on disk must not stand in for the patched text.
-    patched_name = str(Path(run.report.filename).with_suffix("")) + "_patched.py"
-    patched = check_source(fix.patched_source, patched_name)
+    patched = check_patched(fix.patched_source, run.report.filename)
     assert code not in patched.report.codes(), (code, patched.report.codes(), fix.patched_source)
     assert patched.report.fits, "the patched source ran no fit"
     assert all(f.status == "completed" for f in patched.report.fits), patched.report.fits

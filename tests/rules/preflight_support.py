@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from helpers import SourceRun, assert_no_new_problems, check_program, check_source, only
+from helpers import SourceRun, assert_no_new_problems, check_patched, check_program, only
 
 from gradmagic.report.model import Finding
 
@@ -38,7 +38,7 @@ def assert_every_fix_verified(run: SourceRun, code: str) -> list[SourceRun]:
         assert fix.diff.startswith("--- a/"), fix.diff
         assert fix.reason, f"fix {fix.id} has no reason"
         assert fix.safety in ("safe", "review")
-        patched = check_source(fix.patched_source, run.report.filename)
+        patched = check_patched(fix.patched_source, run.report.filename)
         assert code not in patched.report.codes(), (fix.id, patched.report.codes(), fix.patched_source)
         assert_trains(patched)
         assert_no_new_problems(run.report, patched.report, fix.id)
