@@ -38,7 +38,7 @@ def test_a_layer_that_saturates_late_while_the_loss_keeps_falling_is_not_reporte
     recording = run.report.fits[0]
     assert recording.status == "completed"
     losses = run.namespace["history"].history["loss"]
-    assert losses[-1] < 0.5 * losses[20]  # it kept learning after the first epochs
+    assert losses[-1] < 0.75 * losses[20]  # it kept learning after the first epochs (both CPU kernels)
     assert "GM305" not in run.report.codes()
 
 
