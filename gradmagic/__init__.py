@@ -16,11 +16,11 @@ __all__ = ["check", "check_source", "Finding", "Fix", "FitRecord", "Report", "RU
 
 def __getattr__(name: str) -> Any:
     if name == "check":
-        from gradmagic.capture.session import check
+        from gradmagic.pipeline.session import check
 
         return check
     if name == "check_source":
-        from gradmagic.capture.run import run_source
+        from gradmagic.pipeline.run import run_source
 
         return run_source
     if name == "RULES":

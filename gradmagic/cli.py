@@ -9,7 +9,7 @@ import tokenize
 import traceback
 from pathlib import Path
 
-from gradmagic.capture.tracebacks import strip_gradmagic_frames
+from gradmagic.core.tracebacks import strip_gradmagic_frames
 
 EXIT_CLEAN, EXIT_ERRORS, EXIT_TOOL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -174,7 +174,7 @@ def exit_status(report) -> int:
 
 
 def _run_script(source: str, filename: str, train: bool, script_args: list[str], argv0: str | None = None):
-    from gradmagic.capture.run import run_source
+    from gradmagic.pipeline.run import run_source
 
     run = run_source(source, filename, train=train, script_args=script_args, argv0=argv0)
     if isinstance(run.error, KeyboardInterrupt):
@@ -191,7 +191,7 @@ def _run_script(source: str, filename: str, train: bool, script_args: list[str],
 
 def _note_script_error(report, error: BaseException, filename: str, train: bool = True) -> None:
     """An exception raised outside every ``fit`` goes into the report, so the JSON keeps it too."""
-    from gradmagic.report.errors import error_summary
+    from gradmagic.core.errors import error_summary
 
     text = f"{type(error).__name__}: {error_summary(type(error).__name__, str(error))}".rstrip(": ")
     if any(fit.exception_type == type(error).__name__ and fit.exception_message == str(error)

@@ -26,12 +26,12 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import display
 
-from gradmagic.capture.tracebacks import strip_gradmagic_frames, without_gradmagic_frames
-from gradmagic.report.errors import describe_error
+from gradmagic.core.tracebacks import strip_gradmagic_frames, without_gradmagic_frames
+from gradmagic.core.errors import describe_error
 from gradmagic.report.model import Report
 
 if TYPE_CHECKING:
-    from gradmagic.capture.session import CheckSession
+    from gradmagic.pipeline.session import CheckSession
     from gradmagic.views.widget import CellText
 
 _HEADER = re.compile(r"^[ \t]*%%gradcheck\b.*(?:\n|$)", re.M)
@@ -53,7 +53,7 @@ def __getattr__(name: str) -> Any:
     """``check``, ``CheckSession`` and ``CellText`` on first use: ``%load_ext gradmagic`` must not
     import TensorFlow (it is imported when a checked cell first needs it)."""
     if name in ("check", "CheckSession"):
-        from gradmagic.capture import session
+        from gradmagic.pipeline import session
 
         return getattr(session, name)
     if name == "CellText":
@@ -64,7 +64,7 @@ def __getattr__(name: str) -> Any:
 
 
 def _check(*args: Any, **kwargs: Any) -> CheckSession:
-    """``gradmagic.capture.session.check``, or whatever replaced ``gradmagic.magics.check``."""
+    """``gradmagic.pipeline.session.check``, or whatever replaced ``gradmagic.magics.check``."""
     return sys.modules[__name__].check(*args, **kwargs)
 
 

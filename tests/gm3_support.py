@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from helpers import assert_no_new_problems, check_patched, check_program
 
-from gradmagic.capture.run import SourceRun
+from gradmagic.pipeline.run import SourceRun
 from gradmagic.report.model import Finding
 
 

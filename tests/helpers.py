@@ -8,7 +8,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from gradmagic.capture.run import SourceRun, run_source
+from gradmagic.pipeline.run import SourceRun, run_source
 from gradmagic.report.model import Finding, Report
 
 PROGRAMS = Path(__file__).parent / "programs"

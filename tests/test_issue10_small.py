@@ -10,7 +10,7 @@ import tensorflow as tf
 
 import gradmagic
 from gradmagic.evidence.activations import ActivationProbe
-from gradmagic.report.errors import describe_error
+from gradmagic.core.errors import describe_error
 
 TF_ERROR = (
     "in user code:\n\n"

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gradmagic.capture import keras_adapter
+from gradmagic.core import keras_adapter
 
 
 def _functional():

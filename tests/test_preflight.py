@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from helpers import PROGRAMS, check_program
 
-from gradmagic.capture.session import check
+from gradmagic.pipeline.session import check
 from gradmagic.evidence.data_origin import data_origins
 from gradmagic.evidence.preflight import Preflight, loss_info, scan_array, shape_relation
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from helpers import PROGRAMS, check_source, run_plain, weights_of
 
-from gradmagic.capture.session import check
+from gradmagic.pipeline.session import check
 from gradmagic.evidence.history import BucketHistory
 from gradmagic.report.model import Report
 
@@ -273,7 +273,7 @@ def test_bucket_history_stays_bounded_and_exact_where_it_matters():
 def test_keras_adapter_seams_the_recorder_uses():
     import tensorflow as tf
 
-    from gradmagic.capture import keras_adapter
+    from gradmagic.core import keras_adapter
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
@@ -312,7 +312,7 @@ def test_keras_adapter_seams_for_every_optimizer():
     """``apply`` of every optimizer class, however it is reached; building as the first apply would."""
     import tensorflow as tf
 
-    from gradmagic.capture import keras_adapter
+    from gradmagic.core import keras_adapter
 
     keras.utils.set_random_seed(0)
     variable = keras.Variable(np.ones((2, 2), "float32"))

@@ -89,7 +89,8 @@ import math  # noqa: E402
 import numpy as np  # noqa: E402
 
 from gradmagic.report.model import Finding, Fix, ScriptExit  # noqa: E402
-from gradmagic.rules.registry import CONSEQUENCES, LAYER_MERGED_CODES, RULES  # noqa: E402
+from gradmagic.report.writer import ReportWriter  # noqa: E402
+from gradmagic.rules.registry import CONSEQUENCES, LAYER_MERGED_CODES, REPORT_POLICY, RULES  # noqa: E402
 
 
 def _strict_loads(text):
@@ -108,21 +109,21 @@ def _fix(fix_id):
 def test_same_cause_in_many_fits_is_one_finding_listing_the_fits():
     report = Report()
     for fit in range(30):
-        report.add(_finding("GM307", "warning", line=7, message=f"update ratio {fit / 10}"), fit=fit)
-        report.add(_finding("GM308", "warning", line=7, message="low"), fit=fit)
+        ReportWriter(report, REPORT_POLICY).add(_finding("GM307", "warning", line=7, message=f"update ratio {fit / 10}"), fit=fit)
+        ReportWriter(report, REPORT_POLICY).add(_finding("GM308", "warning", line=7, message="low"), fit=fit)
     assert report.codes() == ["GM307", "GM308"]
     assert report.by_code("GM307")[0].evidence["fits"] == list(range(30))
     assert report.by_code("GM307")[0].message == "update ratio 0.0"  # the first is kept
-    report.add(_finding("GM307", "warning", line=9, message="elsewhere"), fit=30)  # another line: another cause
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM307", "warning", line=9, message="elsewhere"), fit=30)  # another line: another cause
     assert [f.evidence["fits"] for f in report.by_code("GM307")] == [list(range(30)), [30]]
 
 
 def test_same_cause_in_many_layers_is_one_finding_listing_the_layers():
     report = Report()
     for i in range(300):
-        report.add(_finding("GM304", "warning", line=10 + i, layer=f"dense_{i}", message=f"dead `dense_{i}`",
+        ReportWriter(report, REPORT_POLICY).add(_finding("GM304", "warning", line=10 + i, layer=f"dense_{i}", message=f"dead `dense_{i}`",
                             fixes=[_fix(f"leaky-relu-{i}")], dead_units=i + 1, units=300), fit=0)
-    report.add(_finding("GM306", "warning", line=99, message="zero gradients"), fit=0)
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM306", "warning", line=99, message="zero gradients"), fit=0)
     assert report.codes() == ["GM304", "GM306"]
     merged = report.by_code("GM304")[0]
     assert (merged.layer, merged.line) == ("dense_0", 10)  # the first layer's
@@ -134,26 +135,26 @@ def test_same_cause_in_many_layers_is_one_finding_listing_the_layers():
     assert merged.evidence["fits"] == [0]
     # the next fit: the same layers merge into the same finding
     for i in range(300):
-        report.add(_finding("GM304", "warning", line=10 + i, layer=f"dense_{i}", message=f"dead again {i}"), fit=1)
+        ReportWriter(report, REPORT_POLICY).add(_finding("GM304", "warning", line=10 + i, layer=f"dense_{i}", message=f"dead again {i}"), fit=1)
     assert len(report.by_code("GM304")) == 1 and merged.evidence["fits"] == [0, 1]
     assert report.by_code("GM306")[0].caused_by == report.findings.index(merged)
 
 
 def test_layers_of_other_codes_and_fits_stay_apart():
     report = Report()
-    report.add(_finding("GM003", line=3, layer="a", message="round"), fit=0)
-    report.add(_finding("GM003", line=4, layer="b", message="argmax"), fit=0)  # two causes, not per-layer
-    report.add(_finding("GM305", "warning", line=5, layer="a", message="sat a"), fit=0)
-    report.add(_finding("GM305", "warning", line=6, layer="b", message="sat b"), fit=1)  # another fit
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM003", line=3, layer="a", message="round"), fit=0)
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM003", line=4, layer="b", message="argmax"), fit=0)  # two causes, not per-layer
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM305", "warning", line=5, layer="a", message="sat a"), fit=0)
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM305", "warning", line=6, layer="b", message="sat b"), fit=1)  # another fit
     assert report.codes().count("GM003") == 2 and report.codes().count("GM305") == 2
     assert "GM305" in LAYER_MERGED_CODES and "GM003" not in LAYER_MERGED_CODES
 
 
 def test_consequences_point_at_their_cause_and_come_after_the_causes():
     report = Report()
-    report.add(_finding("GM001", message="no gradients", fixes=[_fix("use-crossentropy")]), fit=0)
-    report.add(_finding("GM202", "warning", line=2, message="unscaled"), fit=0)
-    report.add(_finding("GM003", line=11, message="argmax", fixes=[_fix("use-crossentropy")]), fit=0)
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM001", message="no gradients", fixes=[_fix("use-crossentropy")]), fit=0)
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM202", "warning", line=2, message="unscaled"), fit=0)
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM003", line=11, message="argmax", fixes=[_fix("use-crossentropy")]), fit=0)
     assert report.codes() == ["GM003", "GM202", "GM001"]
     no_gradients = report.by_code("GM001")[0]
     assert no_gradients.caused_by == 0 and report.findings[0].code == "GM003"
@@ -163,7 +164,7 @@ def test_consequences_point_at_their_cause_and_come_after_the_causes():
     data = _strict_loads(report.to_json())
     assert [f["caused_by"] for f in data["findings"]] == [None, None, 0]
     # a cause in another fit is not this fit's cause
-    report.add(_finding("GM001", message="no gradients, fit 1", line=30), fit=1)
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM001", message="no gradients, fit 1", line=30), fit=1)
     lone = next(f for f in report.by_code("GM001") if f.evidence["fits"] == [1])
     assert lone.caused_by is None and no_gradients.caused_by == report.findings.index(report.by_code("GM003")[0])
     from gradmagic.views.text import render_report
@@ -186,7 +187,7 @@ def test_consequences_table_is_acyclic_and_names_known_codes():
 def test_to_json_is_strict_json_with_nan_and_infinity_as_strings():
     report = Report(history={"fits": [{"series": {"loss": {"steps": [1, 2, 3], "mean": np.array([0.5, np.nan, np.inf])}}}]},
                     graph={"nodes": [{"id": "dense", "mean": float("-inf"), "max": np.float32("nan")}]})
-    report.add(_finding("GM301", evidence_value=None, message="nan"), fit=0)
+    ReportWriter(report, REPORT_POLICY).add(_finding("GM301", evidence_value=None, message="nan"), fit=0)
     report.findings[0].evidence.update({"first_loss": float("nan"), "peak": np.float64("inf"), "ints": np.arange(2),
                                         "pair": (1, float("-inf"))})
     data = _strict_loads(report.to_json(indent=2))

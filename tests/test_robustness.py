@@ -281,7 +281,7 @@ def test_no_train_says_why_a_script_using_the_history_stops(tmp_path, capsys):
 
 
 def test_a_check_inside_a_checked_script_reports_to_both(tmp_path):
-    from gradmagic.capture.run import run_source
+    from gradmagic.pipeline.run import run_source
 
     script = tmp_path / "nested.py"
     source = '''import numpy as np, tensorflow as tf, keras

@@ -1,1 +1,1 @@
-"""Capture: wrap ``fit`` while a check is active and map runtime objects back to source lines."""
+"""Capture: what wrapping ``fit`` needs so that the user sees nothing of gradmagic."""

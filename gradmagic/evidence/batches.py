@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gradmagic.capture import keras_adapter
+from gradmagic.core import keras_adapter
 
 PROBE_ROWS = 64
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gradmagic.capture import keras_adapter
+from gradmagic.core import keras_adapter
 from gradmagic.evidence.model_info import LayerInfo, ModelInfo
 
 # id-taking layer class -> the attribute holding the number of ids it accepts (None: any integer)

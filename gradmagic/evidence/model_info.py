@@ -8,7 +8,7 @@ from typing import Any
 
 import keras
 
-from gradmagic.capture import keras_adapter
+from gradmagic.core import keras_adapter
 
 
 @dataclass

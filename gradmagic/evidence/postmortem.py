@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gradmagic.capture import keras_adapter
+from gradmagic.core import keras_adapter
 from gradmagic.evidence.batches import as_tensors
 from gradmagic.evidence.fit_evidence import FitEvidence
 

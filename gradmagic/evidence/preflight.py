@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gradmagic.capture.source import SourceUnit
+from gradmagic.core.source import SourceUnit
 from gradmagic.evidence.batches import as_tensors
 from gradmagic.evidence.data_origin import DataOrigin, data_origins
 from gradmagic.evidence.fit_evidence import FitEvidence

@@ -21,8 +21,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gradmagic.capture import keras_adapter
-from gradmagic.capture.source import SourceUnit
+from gradmagic.core import keras_adapter
+from gradmagic.core.source import SourceUnit
 from gradmagic.evidence.batches import DataSample, as_tensors
 from gradmagic.evidence.graph_walk import (
     GradientCut,
@@ -33,7 +33,7 @@ from gradmagic.evidence.graph_walk import (
     forward_ops,
 )
 from gradmagic.evidence.model_info import variable_path
-from gradmagic.report.errors import error_summary  # the rules import it from here
+from gradmagic.core.errors import error_summary  # the rules import it from here
 
 
 @dataclass

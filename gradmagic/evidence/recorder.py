@@ -19,12 +19,12 @@ from typing import Any, Callable, Iterator
 import keras
 import numpy as np
 
-from gradmagic.capture import keras_adapter
+from gradmagic.core import keras_adapter
 from gradmagic.evidence.activations import ActivationProbe, ActivationSnapshot
 from gradmagic.evidence.fit_evidence import FitEvidence
 from gradmagic.evidence.history import DEFAULT_BUCKETS, BucketHistory
 from gradmagic.evidence.recorder_graph import ABSENT, SLOT_COLUMNS, GraphRecorder, Slot, column
-from gradmagic.report.errors import describe_error
+from gradmagic.core.errors import describe_error
 
 DEFAULT_INTERVAL = 100
 DEFAULT_LIVE_SECONDS = 2.0

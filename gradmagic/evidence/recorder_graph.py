@@ -40,8 +40,8 @@ from typing import Any, Callable
 import numpy as np
 import tensorflow as tf
 
-from gradmagic.capture import keras_adapter
-from gradmagic.report.errors import describe_error
+from gradmagic.core import keras_adapter
+from gradmagic.core.errors import describe_error
 
 HEAD = ("loss", "loss_scale", "loss_known")
 # zero_units: entries of a rank-1 variable (a bias: one per unit) whose gradient was exactly 0

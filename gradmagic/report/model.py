@@ -67,7 +67,7 @@ class Finding:
     @property
     def layer_names(self) -> list[str]:
         """Every layer this finding covers: the merged ``evidence["layers"]``, else ``layer``."""
-        entries = _merged_layers(self)
+        entries = merged_layers(self)
         if entries:
             return [entry["layer"] for entry in entries]
         return [self.layer] if self.layer else []
@@ -135,87 +135,6 @@ class Report:
         for finding in self.findings:
             counts[finding.severity] += 1
         return counts
-
-    def add(self, finding: Finding, fit: int | None = None) -> None:
-        """Add a finding; one cause seen in several ``fit`` calls or layers stays one finding.
-
-        ``fit`` is the index of the ``fit`` call the finding comes from. With it:
-
-        - a finding with the same code, line and layer as one from an earlier fit is merged
-          into that one: its index joins ``evidence["fits"]`` (set to ``[fit]`` on the first);
-        - for the per-layer codes (``LAYER_MERGED_CODES`` in the rule registry), a finding of
-          the same code and the same fit for another layer is merged too: the layers are listed
-          in ``evidence["layers"]``, the first layer keeps ``layer``, ``line`` and ``fixes``.
-
-        Without ``fit``, an exact copy (code, line, layer, message) is dropped. Then every
-        finding's ``caused_by`` is linked again and ``findings`` re-ordered (causes first).
-        """
-        if any(existing is finding for existing in self.findings):
-            return
-        if finding.code not in self.docs:
-            self.docs[finding.code] = _doc(finding.code)
-        if fit is None:
-            key = (finding.code, finding.line, finding.layer, finding.message)
-            if any((f.code, f.line, f.layer, f.message) == key for f in self.findings):
-                return
-            self.findings.append(finding)
-        elif not self._merge(finding, fit):
-            finding.evidence = {**(finding.evidence or {}), "fits": [fit]}
-            self.findings.append(finding)
-        self.link_causes()
-
-    def _merge(self, finding: Finding, fit: int) -> bool:
-        """Merge ``finding`` (of fit ``fit``) into an existing finding of the same cause, if any."""
-        per_layer, summaries = _layer_policy()
-        for existing in self.findings:
-            if existing.code != finding.code:
-                continue
-            fits = existing.fit_indices
-            same_place = (existing.line, existing.layer) == (finding.line, finding.layer)
-            if same_place and existing.message == finding.message and fit in fits:
-                return True  # the very same finding twice for one fit
-            covered = finding.code in per_layer and finding.layer is not None \
-                and finding.layer in existing.layer_names
-            if fits and fit not in fits and (same_place or covered):
-                existing.evidence["fits"] = sorted({*fits, fit})  # an earlier fit's cause: keep the first
-                return True
-        if finding.code in per_layer and finding.layer is not None:
-            for existing in self.findings:
-                if existing.code == finding.code and fit in existing.fit_indices and existing.layer:
-                    if finding.layer not in existing.layer_names:
-                        _merge_layer(existing, finding, summaries.get(finding.code))
-                    return True
-        return False
-
-    def link_causes(self, consequences: dict[str, tuple[str, ...]] | None = None) -> None:
-        """Set every finding's ``caused_by`` and order ``findings``: causes first, then consequences.
-
-        A finding whose code is a key of ``consequences`` (default: ``CONSEQUENCES`` of the rule
-        registry) follows from a finding of one of the listed codes seen in the same fit; the
-        first listed code found wins. Within each group the order is by severity, stable.
-        """
-        table = _consequences() if consequences is None else consequences
-        cause_of: dict[int, Finding] = {}
-        for finding in self.findings:
-            for code in table.get(finding.code, ()):
-                cause = next((c for c in self.findings if c is not finding and c.code == code
-                              and _same_fit(c, finding)), None)
-                if cause is not None:
-                    cause_of[id(finding)] = cause
-                    break
-        for finding in self.findings:  # a cycle in the table must not make a loop of findings
-            seen, current = {id(finding)}, cause_of.get(id(finding))
-            while current is not None:
-                if id(current) in seen:
-                    cause_of.pop(id(finding), None)
-                    break
-                seen.add(id(current))
-                current = cause_of.get(id(current))
-        self.findings.sort(key=lambda f: (id(f) in cause_of, SEVERITY_ORDER[f.severity]))  # stable
-        position = {id(f): index for index, f in enumerate(self.findings)}
-        for finding in self.findings:
-            cause = cause_of.get(id(finding))
-            finding.caused_by = position[id(cause)] if cause is not None else None
 
     def consequences_of(self, index: int) -> list[int]:
         """Indices of the findings that follow from ``findings[index]``, directly or not."""
@@ -306,44 +225,6 @@ def strict_jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _same_fit(a: Finding, b: Finding) -> bool:
-    """Seen in a common ``fit`` call (or at least one of them does not say which)."""
-    fits_a, fits_b = a.fit_indices, b.fit_indices
-    return not fits_a or not fits_b or bool(set(fits_a) & set(fits_b))
-
-
-def _merged_layers(finding: Finding) -> list[dict[str, Any]] | None:
-    """The per-layer entries a layer merge wrote into ``evidence["layers"]``, or None."""
-    entries = finding.evidence.get("layers") if isinstance(finding.evidence, dict) else None
-    if isinstance(entries, list) and entries and all(isinstance(e, dict) and "layer" in e for e in entries):
-        return entries
-    return None
-
-
-def _layer_entry(finding: Finding) -> dict[str, Any]:
-    evidence = {k: v for k, v in (finding.evidence or {}).items() if k != "fits"}
-    return {"layer": finding.layer, "line": finding.line, "step": finding.step, "message": finding.message,
-            **evidence}
-
-
-def _merge_layer(existing: Finding, finding: Finding, summary: Any = None) -> None:
-    """Add ``finding``'s layer to ``existing``: one finding that lists every layer."""
-    entries = _merged_layers(existing)
-    if entries is None:
-        entries = [_layer_entry(existing)]
-    entries.append(_layer_entry(finding))
-    existing.evidence["layers"] = entries
-    steps = [e["step"] for e in entries if isinstance(e.get("step"), int)]
-    existing.step = min(steps) if steps else existing.step
-    text = None
-    if summary is not None:
-        try:
-            text = summary(entries)
-        except Exception:  # noqa: BLE001 - a summary must not lose the finding
-            text = None
-    existing.message = text or _layers_message(entries)
-
-
 LISTED_LAYERS = 8  # a merged finding's message names at most this many layers
 
 
@@ -357,33 +238,9 @@ def listed_layers(entries: list[dict[str, Any]], describe: Any = None) -> str:
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
-def _layers_message(entries: list[dict[str, Any]]) -> str:
-    first = str(entries[0].get("message") or "").rstrip(".")
-    return f"{first}; the same in {len(entries) - 1} more layer(s): {listed_layers(entries[1:])}"
-
-
-def _layer_policy() -> tuple[frozenset[str], dict[str, Any]]:
-    """The per-layer codes and their merged messages, from the rule registry (the one table)."""
-    try:
-        from gradmagic.rules.registry import LAYER_MERGED_CODES, LAYER_SUMMARIES
-    except ImportError:  # pragma: no cover - the report is usable without the rules
-        return frozenset(), {}
-    return frozenset(LAYER_MERGED_CODES), LAYER_SUMMARIES
-
-
-def _doc(code: str) -> str:
-    """The rule's documentation (its module docstring), or "" for a code without a rule."""
-    try:
-        from gradmagic.rules.registry import RULES
-    except ImportError:  # pragma: no cover
-        return ""
-    rule = RULES.get(code)
-    return (rule.doc or "").strip() if rule is not None else ""
-
-
-def _consequences() -> dict[str, tuple[str, ...]]:
-    try:
-        from gradmagic.rules.registry import CONSEQUENCES
-    except ImportError:  # pragma: no cover
-        return {}
-    return CONSEQUENCES
+def merged_layers(finding: Finding) -> list[dict[str, Any]] | None:
+    """The per-layer entries a layer merge wrote into ``evidence["layers"]``, or None."""
+    entries = finding.evidence.get("layers") if isinstance(finding.evidence, dict) else None
+    if isinstance(entries, list) and entries and all(isinstance(e, dict) and "layer" in e for e in entries):
+        return entries
+    return None

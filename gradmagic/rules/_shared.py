@@ -26,7 +26,7 @@ def op_spelling(op_type: str) -> str:
 
 def raised_errors(ctx) -> list[tuple[str, str, int | None]]:
     """``(type, message, line)`` of the probe's trace error, then of ``fit``'s own exception."""
-    from gradmagic.report.errors import error_summary
+    from gradmagic.core.errors import error_summary
 
     found = []
     probe = ctx.fit.probe
@@ -180,7 +180,7 @@ def layer_class_chain(fit: FitEvidence, layer_name: str | None) -> list[str]:
 
 
 def _live_layer(fit: FitEvidence, name: str | None):
-    from gradmagic.capture import keras_adapter
+    from gradmagic.core import keras_adapter
 
     model = fit.model
     if name is None or model is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from gradmagic.capture.source import SourceUnit
+from gradmagic.core.source import SourceUnit
 from gradmagic.evidence.fit_evidence import FitEvidence
 from gradmagic.report.model import Finding, Fix, Severity
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from gradmagic.capture.source import SourceUnit
+from gradmagic.core.source import SourceUnit
 from gradmagic.evidence.fit_evidence import FitEvidence
 from gradmagic.report.model import Finding, listed_layers
+from gradmagic.report.writer import ReportPolicy
 from gradmagic.rules import (
     gm001_no_gradients,
     gm002_partial_gradients,
@@ -93,7 +94,7 @@ def get_rule(code: str) -> Rule:
     return RULES[code.upper()]
 
 
-# -- how findings relate (the one place; ``Report.add`` / ``Report.link_causes`` read it) -------
+# -- how findings relate (the one place; handed to the report writer as ``REPORT_POLICY``) -------
 
 _NO_GRADIENT_CAUSES = ("GM003", "GM004", "GM005", "GM006", "GM007", "GM008", "GM009", "GM010",
                        "GM011", "GM012")
@@ -158,6 +159,14 @@ def _saturated_summary(entries: list[dict]) -> str:
 #: code -> the message of a finding merged over several layers (default: the first layer's
 #: message and the other layers' names).
 LAYER_SUMMARIES = {"GM304": _dead_units_summary, "GM305": _saturated_summary}
+
+#: what the report writer needs of the tables above, and each rule's documentation
+REPORT_POLICY = ReportPolicy(
+    layer_merged_codes=frozenset(LAYER_MERGED_CODES),
+    layer_summaries=LAYER_SUMMARIES,
+    consequences=CONSEQUENCES,
+    docs={code: (rule.doc or "").strip() for code, rule in RULES.items()},
+)
 
 
 def run_rules(source: SourceUnit, fit: FitEvidence, earlier: list[FitEvidence],

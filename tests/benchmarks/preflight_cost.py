@@ -25,7 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from gradmagic.capture.source import SourceUnit  # noqa: E402
+from gradmagic.core.source import SourceUnit  # noqa: E402
 from gradmagic.evidence.batches import FitArguments, sample_fit_data  # noqa: E402
 from gradmagic.evidence.fit_evidence import FitEvidence  # noqa: E402
 from gradmagic.evidence.model_info import describe_model  # noqa: E402

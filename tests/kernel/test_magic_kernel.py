@@ -111,7 +111,7 @@ def test_failing_cell_shows_panel_and_record_then_ends_with_its_own_error(kc):
     assert visible[2][1]["ename"] == "ValueError"
     traceback = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(visible[2][1]["traceback"]))
     assert "---> 22 model.fit(x, y, epochs=2, verbose=0)" in traceback  # the cell's own line, as IPython numbers it
-    assert "gradmagic/magics.py" not in traceback and "gradmagic/capture/" not in traceback
+    assert "gradmagic/magics.py" not in traceback and "gradmagic/pipeline/" not in traceback and "gradmagic/capture/" not in traceback
 
     record = visible[1][1][MIME_TYPE]
     assert record["cell_id"] == "abc"

@@ -15,7 +15,7 @@ import pytest
 from helpers import assert_fix_verified, check_source, program
 from gm3_support import checked
 
-from gradmagic.capture.run import SourceRun
+from gradmagic.pipeline.run import SourceRun
 from gradmagic.report.model import Finding
 
 LEVELS = ("error", "warning")

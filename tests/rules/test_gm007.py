@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from helpers import assert_fix_verified, check_program, check_source, only
 
-from gradmagic.capture import keras_adapter
+from gradmagic.core import keras_adapter
 
 OUTPUT_KEYS = ["label", "score"]
 

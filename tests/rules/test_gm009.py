@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from helpers import PROGRAMS, assert_fix_verified, check_program, check_source, only, run_plain, weights_of
 
-from gradmagic.capture import keras_adapter
+from gradmagic.core import keras_adapter
 
 
 def test_gan_recipe_discriminator_frozen_at_its_first_train_on_batch():

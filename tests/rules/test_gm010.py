@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 from helpers import assert_fix_verified, check_program, check_source, only
 
-from gradmagic.capture import keras_adapter
+from gradmagic.core import keras_adapter
 from gradmagic.evidence.model_info import traced_call
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from gradmagic.capture.run import run_source
+from gradmagic.pipeline.run import run_source
 from gradmagic.report.model import Finding, Fix, FitRecord, Report
 from gradmagic.views.record import record_bundle
 

@@ -9,7 +9,7 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
-from gradmagic.capture.session import check
+from gradmagic.pipeline.session import check
 from gradmagic.report.model import Report, ScriptExit
 
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 import sys
 import threading
 import time
-import warnings
+
 import weakref
 from typing import Any, Callable
 
 import keras
 
-from gradmagic.capture import keras_adapter
-from gradmagic.capture.source import SourceUnit
-from gradmagic.capture.tracebacks import strip_gradmagic_frames
+from gradmagic.core import keras_adapter
+from gradmagic.core.source import SourceUnit
+from gradmagic.core.tracebacks import strip_gradmagic_frames
+from gradmagic.capture.interception import creation_line, filtered_like_keras, user_warnings
 from gradmagic.evidence.batches import PROBE_ROWS, FitArguments, first_item_served, sample_fit_data
 from gradmagic.evidence.fit_evidence import FitEvidence, FitException
 from gradmagic.evidence.model_info import describe_model, enclosing_models
@@ -34,10 +34,11 @@ from gradmagic.evidence.probe import (
     watching_the_step,
 )
 from gradmagic.evidence.recorder import recording
-from gradmagic.report.errors import describe_error
+from gradmagic.core.errors import describe_error
 from gradmagic.report.flow_graph import record_graph
 from gradmagic.report.model import FitRecord, Report
-from gradmagic.rules.registry import run_rules
+from gradmagic.report.writer import ReportWriter
+from gradmagic.rules.registry import REPORT_POLICY, run_rules
 
 PATCHED_METHODS = ("fit", "train_on_batch")
 _active = threading.local()
@@ -55,6 +56,7 @@ class CheckSession:
         self.train = train
         self.options = options or {}
         self.report = Report(source=source.text, filename=source.filename)
+        self.writer = ReportWriter(self.report, REPORT_POLICY)
         self.evidence: list[FitEvidence] = []
         self.layer_lines: dict[int, int] = {}
         self._models: list[weakref.ref] = []  # every keras.Model created while active
@@ -103,7 +105,7 @@ class CheckSession:
             if isinstance(layer, keras.Model):
                 session._models.append(weakref.ref(layer))
             if id(layer) not in session.layer_lines:
-                line = _creation_line(session.source, sys._getframe(1))
+                line = creation_line(session.source, sys._getframe(1))
                 if line is not None:
                     session.layer_lines[id(layer)] = line
 
@@ -125,7 +127,7 @@ class CheckSession:
                 session._seen_batches.add(key)
             _active.busy = True
             try:
-                with _user_warnings(), _filtered_like_keras():
+                with user_warnings(), filtered_like_keras():
                     return session._run_fit(method, original, model, line, args, kwargs)
             finally:
                 _active.busy = False
@@ -278,7 +280,7 @@ class CheckSession:
         failed: list[str] = []
         try:
             for finding in run_rules(self.source, evidence, self.evidence[:-1], failed):
-                self.report.add(finding, fit=evidence.index)  # one finding per cause across fits and layers
+                self.writer.add(finding, fit=evidence.index)  # one finding per cause across fits and layers
         except Exception as error:  # noqa: BLE001
             self._notice(f"gradmagic could not finish its checks ({describe_error(error)})")
         for rule in failed:
@@ -304,7 +306,7 @@ class CheckSession:
                     copied = copy.deepcopy(finding)  # a copy: merging edits it
                     if copied.fit_indices:
                         copied.evidence["fits"] = [shared.index]
-                    outer.report.add(copied, fit=shared.index)
+                    outer.writer.add(copied, fit=shared.index)
 
     def _keep_history(self, evidence: FitEvidence) -> None:
         """The recorder's bounded history goes into ``report.history["fits"]``; its notices too."""
@@ -333,91 +335,6 @@ class CheckSession:
                 listener(event, payload)
             except Exception:  # noqa: BLE001 - a broken view must not stop training
                 pass
-
-
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _is_ours(frame) -> bool:
-    filename = frame.f_code.co_filename
-    return filename.startswith(_PACKAGE) or (not os.path.isabs(filename)
-                                             and os.path.abspath(filename).startswith(_PACKAGE))
-
-
-def _is_importlib(frame) -> bool:  # the frames ``warnings.warn`` itself does not count
-    filename = frame.f_code.co_filename
-    return "importlib" in filename and "_bootstrap" in filename
-
-
-@contextlib.contextmanager
-def _user_warnings():
-    """While gradmagic's wrapper runs a ``fit``: ``warnings.warn(..., stacklevel=n)`` counts no
-    gradmagic frame, so a warning lands on the line it would land on without gradmagic (the
-    user's ``fit`` line, say, rather than this module). The warning is still raised by Python's
-    own ``warnings.warn`` at that moment: the user's filters, ``-W error``, the "once per
-    location" registry of the user's module all apply as they would. Warnings issued from C
-    (``PyErr_WarnEx``) do not pass through here; their stack level starts at the innermost Python
-    frame, which is Keras's or NumPy's, not gradmagic's."""
-    original = warnings.warn
-    if getattr(original, "__gradmagic__", False):  # an enclosing fit already counts us out
-        yield
-        return
-
-    def warn(message, category=None, stacklevel=1, source=None, **kwargs):
-        extra = 0
-        try:
-            frame = sys._getframe(1)  # the caller of warnings.warn: level 1
-            if stacklevel > 1 and not _is_importlib(frame):
-                for _ in range(stacklevel - 1):
-                    frame = frame.f_back
-                    while frame is not None and (_is_ours(frame) or _is_importlib(frame)):
-                        extra += _is_ours(frame)
-                        frame = frame.f_back
-                    if frame is None:
-                        break
-        except Exception:  # noqa: BLE001 - count nothing: Python's own behaviour
-            extra = 0
-        return original(message, category, stacklevel + 1 + extra, source, **kwargs)
-
-    warn.__gradmagic__ = True
-    warn.__wrapped__ = original
-    warnings.warn = warn
-    try:
-        yield
-    finally:
-        if warnings.warn is warn:
-            warnings.warn = original
-
-
-_FILTER_MODULES = ("keras.src.utils.traceback_utils", "tensorflow.python.util.traceback_utils")
-
-
-@contextlib.contextmanager
-def _filtered_like_keras():
-    """While gradmagic's wrapper runs a ``fit``, Keras's and TensorFlow's traceback filtering treat
-    gradmagic's files as their own: a filtered traceback comes out as it would without gradmagic
-    (Keras keeps its innermost frame only when no other frame is left)."""
-    patched = []
-    for name in _FILTER_MODULES:
-        module = sys.modules.get(name)
-        paths = getattr(module, "_EXCLUDED_PATHS", None)
-        if isinstance(paths, tuple) and _PACKAGE not in paths:
-            module._EXCLUDED_PATHS = (*paths, _PACKAGE)
-            patched.append((module, paths))
-    try:
-        yield
-    finally:
-        for module, paths in patched:
-            module._EXCLUDED_PATHS = paths
-
-
-def _creation_line(source: SourceUnit, frame) -> int | None:
-    """The innermost line of ``source`` that creates the layer, skipping user ``__init__`` bodies."""
-    while frame is not None:
-        if source.is_ours(frame.f_code.co_filename) and frame.f_code.co_name != "__init__":
-            return frame.f_lineno
-        frame = frame.f_back
-    return None
 
 
 def _first_batch_nonfinite(preflight: Any) -> bool:
