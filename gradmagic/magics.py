@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import math
 import re
 import sys
 import time
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 _HEADER = re.compile(r"^[ \t]*%%gradcheck\b.*(?:\n|$)", re.M)
 NO_FIT_NOTE = "gradmagic: no `fit` call ran in this cell, so there was nothing to check"
 LIVE_INTERVAL_S = 0.5  # at most two live updates a second
+# the live series and what the recorder calls them in a point's "nonfinite" list
+LIVE_SERIES = {"loss": "loss", "grad_norm": "gradient"}
 LIVE_POINTS = 256  # live points kept per fit
 
 # Keras errors the engine explains, by exception type and a piece of the message.
@@ -345,8 +348,11 @@ class _LiveView:
                 values.pop()
             self._numbers.pop()
         self._sent = min(self._sent, len(self._numbers))
-        for key in ("loss", "grad_norm"):
-            self.points[key].append(point.get(key))
+        for key, kind in LIVE_SERIES.items():
+            value = point.get(key)
+            if value is None and kind in (point.get("nonfinite") or ()):
+                value = math.nan  # the recorder sends a NaN/Inf value as None and names what turned non-finite
+            self.points[key].append(value)
         self.points["steps"].append(point["step"])
         self._numbers.append(number)
         while sum(1 for n in self._numbers if n % self._stride == 0) > LIVE_POINTS:

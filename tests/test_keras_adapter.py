@@ -52,3 +52,34 @@ def test_dataset_reshuffles():
     shuffled = tf.data.Dataset.range(10).shuffle(10, seed=1).batch(2)
     assert keras_adapter.dataset_reshuffles(plain) is False
     assert keras_adapter.dataset_reshuffles(shuffled) is True
+
+
+def test_optimizer_built_for_counts_the_variables_of_its_build():
+    optimizer = keras.optimizers.Adam()
+    assert keras_adapter.optimizer_built_for(optimizer) == 0  # not built yet: built for nothing
+    model = _functional()
+    optimizer.build(model.trainable_variables)
+    assert keras_adapter.optimizer_built_for(optimizer) == len(model.trainable_variables) == 4
+    assert keras_adapter.optimizer_built_for(object()) is None
+
+
+def test_plain_variable_made_in_a_replica_trace_is_one_eager_variable():
+    """Made at a traced step's first run inside a strategy's replica (the recorder's lazy buffers): one
+    variable that outlives the trace, where ``tf.Variable`` there gives a mirrored one."""
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    made: dict[str, object] = {}
+
+    @tf.function
+    def step():
+        if not made:
+            made["plain"] = keras_adapter.plain_variable(np.zeros(3, np.float32), "plain")
+            made["tf"] = tf.Variable(np.zeros(3, np.float32), trainable=False)
+        return made["plain"].assign_add(tf.ones(3))
+
+    with strategy.scope():
+        strategy.run(step)
+        strategy.run(step)
+    assert isinstance(made["tf"], tf.distribute.DistributedValues)  # what the adapter steps around
+    assert not isinstance(made["plain"], tf.distribute.DistributedValues)
+    assert made["plain"].trainable is False
+    np.testing.assert_array_equal(made["plain"].numpy(), [2.0, 2.0, 2.0])

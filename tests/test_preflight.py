@@ -12,7 +12,8 @@ from helpers import PROGRAMS, check_program
 
 from gradmagic.pipeline.session import check
 from gradmagic.evidence.data_origin import data_origins
-from gradmagic.evidence.preflight import Preflight, loss_info, scan_array, shape_relation
+from gradmagic.evidence.facts.preflight import Preflight
+from gradmagic.evidence.preflight import loss_info, scan_array, shape_relation
 
 
 def preflight_of(source: str, filename: str = "/tmp/preflight_case.py", train: bool = False):

@@ -11,7 +11,7 @@ import pytest
 from helpers import PROGRAMS, check_source, run_plain, weights_of
 
 from gradmagic.pipeline.session import check
-from gradmagic.evidence.history import BucketHistory
+from gradmagic.evidence.facts.history import BucketHistory
 from gradmagic.report.model import Report
 
 HEALTHY = sorted(path.stem for path in (PROGRAMS / "healthy").glob("*.py"))

@@ -201,12 +201,31 @@ def optimizer_variables(optimizer: Any) -> list:
     return list(getattr(optimizer, "_trainable_variables", None) or [])
 
 
+def optimizer_built_for(optimizer: Any) -> int | None:
+    """How many variables an optimizer was built for (``_trainable_variables``, private); None
+    when it does not say (not built yet, or not a Keras 3 optimizer)."""
+    built_for = getattr(optimizer, "_trainable_variables", None)
+    return len(built_for) if isinstance(built_for, list) else None
+
+
 def build_as_apply_would(optimizer: Any, variables: list) -> None:
     """Build an optimizer exactly as its first ``apply(grads, variables)`` would (same name scope,
     same zero state), so that its state (a loss scale) can be read before that first ``apply``."""
     with keras.name_scope(optimizer.name, caller=optimizer):
         optimizer.build(variables)
     optimizer.built = True
+
+
+def plain_variable(initial_value: Any, name: str) -> Any:
+    """A non-trainable ``tf.Variable`` made eagerly, also when called inside a ``tf.function`` trace
+    (it outlives the trace) or a distribution strategy's replica (it stays one variable, not a
+    mirrored one). Calls ``ResourceVariable`` directly (private to TensorFlow): ``tf.Variable`` goes
+    through the variable creators a strategy installs."""
+    import tensorflow as tf
+    from tensorflow.python.ops.resource_variable_ops import ResourceVariable
+
+    with tf.init_scope():
+        return ResourceVariable(initial_value, trainable=False, name=name)
 
 
 def is_loss_scale_optimizer(optimizer: Any) -> bool:

@@ -2,13 +2,12 @@
 and the scale of each layer's output.
 
 Runs the model's layers in inference mode on the first batch gradmagic already sampled
-(``FitEvidence.data``), never on the training stream. Only models with a symbolic graph
+(``LiveFit.batch``), never on the training stream. Only models with a symbolic graph
 (Sequential with an ``Input``, functional) can be probed; the probe says so otherwise.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import keras
@@ -16,41 +15,8 @@ import tensorflow as tf
 import numpy as np
 
 from gradmagic.evidence.batches import as_tensors
-from gradmagic.evidence.model_info import ModelInfo
-
-RELU_FAMILY = ("relu", "relu6")
-SATURATING = {"sigmoid": 1.0 / (1.0 + np.exp(5.0)), "tanh": float(np.tanh(5.0))}
-
-
-@dataclass
-class LayerActivation:
-    """One layer's output on the probe batch."""
-
-    layer: str
-    activation: str | None
-    units: int
-    is_output: bool
-    dead_units: int | None = None
-    dead_fraction: float | None = None
-    zero_fraction: float | None = None
-    saturated_fraction: float | None = None
-    saturated_units: int | None = None
-    mean_abs: float | None = None
-    std: float | None = None
-    nonfinite: int = 0
-
-
-@dataclass
-class ActivationSnapshot:
-    step: int
-    epoch: int | None
-    layers: list[LayerActivation] = field(default_factory=list)
-
-    def layer(self, name: str) -> LayerActivation | None:
-        return next((item for item in self.layers if item.layer == name), None)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from gradmagic.evidence.facts.model import ModelInfo
+from gradmagic.evidence.facts.recording import RELU_FAMILY, SATURATING, ActivationSnapshot, LayerActivation
 
 
 class ActivationProbe:

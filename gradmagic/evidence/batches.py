@@ -7,7 +7,7 @@ import functools
 import inspect
 import os
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import keras
@@ -15,39 +15,64 @@ import numpy as np
 import tensorflow as tf
 
 from gradmagic.core import keras_adapter
+from gradmagic.evidence.facts.data import DataSample
 
 PROBE_ROWS = 64
 
 
 @dataclass
-class DataSample:
-    """The data side of one ``fit`` call.
+class FitBatch:
+    """The data of one ``fit`` call as the measuring modules need it, live; the pipeline keeps it.
 
     ``x``/``y``/``sample_weight`` are the first batch (NumPy or tensors) or None when
     unknown. ``element`` is the first element exactly as a generator/dataset yielded it.
-    ``full_x``/``full_y`` are the whole arrays when ``fit`` got arrays.
+    ``full_x``/``full_y`` are the whole arrays when ``fit`` got arrays. ``facts`` is the plain
+    part, which the evidence keeps (``FitEvidence.data``).
     """
 
-    kind: str
+    facts: DataSample
     x: Any = None
     y: Any = None
     sample_weight: Any = None
-    has_targets: bool = False
     element: Any = None
-    element_kind: str | None = None
     full_x: Any = None
     full_y: Any = None
-    batch_size: int | None = None
-    notes: list[str] = field(default_factory=list)
-    # (filename, line) the first element came from: the ``yield`` a generator is suspended at,
-    # or the ``def __getitem__`` line of a PyDataset
-    origin: tuple[str, int] | None = None
-    # the keys of a dict of targets, known from the structure even when no value was sampled
-    target_keys: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        facts = self.facts
+        facts.available = self.x is not None
+        facts.y = _on_host(self.y)
+        if isinstance(self.y, dict) and facts.target_keys is None:
+            facts.target_keys = [str(key) for key in self.y]
+        if isinstance(self.element, dict):
+            facts.element_keys = [str(key) for key in self.element]
+
+    @property
+    def kind(self) -> str:
+        return self.facts.kind
+
+    @property
+    def has_targets(self) -> bool:
+        return self.facts.has_targets
 
     @property
     def available(self) -> bool:
         return self.x is not None
+
+
+def _on_host(value: Any) -> Any:
+    """A structure of tensors or arrays as NumPy arrays (None when it cannot be read as numbers)."""
+    if value is None:
+        return None
+    if isinstance(value, list) and value and np.isscalar(value[0]):  # a plain list of labels: one array
+        value = np.asarray(value)
+    try:
+        found = keras.tree.map_structure(np.asarray, value)
+    except Exception:  # noqa: BLE001 - ragged or sparse targets: the rules do without them
+        return None
+    if any(leaf.dtype == object for leaf in keras.tree.flatten(found)):
+        return None
+    return found
 
 
 _KERAS_DIR = os.path.dirname(os.path.abspath(keras.__file__)) + os.sep
@@ -133,7 +158,7 @@ def _raise_later(error: BaseException) -> Iterator:
     yield  # pragma: no cover - makes this a generator
 
 
-def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]:
+def sample_fit_data(fit_args: FitArguments) -> tuple[FitBatch, dict[str, Any]]:
     """Take a first batch; returns the sample and the argument replacements ``fit`` must get.
 
     A generator is advanced once and handed to ``fit`` as a generator that yields that
@@ -149,18 +174,19 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
         try:
             element = next(x)
         except StopIteration:
-            return DataSample(kind="generator", notes=["the generator yielded nothing"]), {"x": _replay_empty()}
+            empty = DataSample(kind="generator", notes=["the generator yielded nothing"])
+            return FitBatch(empty), {"x": _replay_empty()}
         except Exception as error:  # noqa: BLE001 - fit must see the same failure
-            return DataSample(kind="generator", notes=[f"the generator raised {type(error).__name__}"]), {
+            return FitBatch(DataSample(kind="generator", notes=[f"the generator raised {type(error).__name__}"])), {
                 "x": _raise_later(error)
             }
         replacements["x"] = _replay(element, x)
         bx, by, bsw, has_targets = _split(element)
         frame = x.gi_frame
         return (
-            DataSample(kind="generator", x=bx, y=by, sample_weight=bsw, has_targets=has_targets,
-                       element=element, element_kind=_element_kind(element),
-                       origin=(frame.f_code.co_filename, frame.f_lineno) if frame is not None else None),
+            FitBatch(DataSample(kind="generator", has_targets=has_targets, element_kind=_element_kind(element),
+                                origin=(frame.f_code.co_filename, frame.f_lineno) if frame is not None else None),
+                     x=bx, y=by, sample_weight=bsw, element=element),
             replacements,
         )
 
@@ -171,9 +197,9 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
         # Keras turns a list from ``__getitem__`` into a tuple (PyDatasetAdapter._standardize_batch)
         bx, by, bsw, has_targets = _split(tuple(element) if isinstance(element, list) else element)
         code = getattr(type(x).__getitem__, "__code__", None)
-        return DataSample(kind="pydataset", x=bx, y=by, sample_weight=bsw, has_targets=has_targets,
-                          element=element, element_kind=_element_kind(element),
-                          origin=(code.co_filename, code.co_firstlineno) if code else None), replacements
+        return FitBatch(DataSample(kind="pydataset", has_targets=has_targets, element_kind=_element_kind(element),
+                                   origin=(code.co_filename, code.co_firstlineno) if code else None),
+                        x=bx, y=by, sample_weight=bsw, element=element), replacements
 
     if isinstance(x, tf.data.Dataset):
         sample = DataSample(kind="dataset")
@@ -186,30 +212,30 @@ def sample_fit_data(fit_args: FitArguments) -> tuple[DataSample, dict[str, Any]]
             sample.has_targets = isinstance(spec, tuple) and len(spec) > 1
             if sample.has_targets and isinstance(spec[1], dict):
                 sample.target_keys = [str(key) for key in spec[1]]
-            return sample, replacements
+            return FitBatch(sample), replacements
         try:
             # One element without an iterator object: several times cheaper than `for ... in take(1)`.
             element = x.take(1).get_single_element()
         except (tf.errors.InvalidArgumentError, tf.errors.OutOfRangeError):
             sample.notes.append("the dataset yielded nothing")
-            return sample, replacements
+            return FitBatch(sample), replacements
         bx, by, bsw, has_targets = _split(element)
-        sample = DataSample(kind="dataset", x=bx, y=by, sample_weight=bsw, has_targets=has_targets,
-                            element=element, element_kind=_element_kind(element))
-        return sample, replacements
+        return FitBatch(DataSample(kind="dataset", has_targets=has_targets, element_kind=_element_kind(element)),
+                        x=bx, y=by, sample_weight=bsw, element=element), replacements
 
     if x is None:
-        return DataSample(kind="none"), replacements
+        return FitBatch(DataSample(kind="none")), replacements
 
     if isinstance(x, Iterator) or (hasattr(x, "__iter__") and not hasattr(x, "shape")
                                    and not isinstance(x, (list, tuple, dict))):
-        return DataSample(kind="iterator", notes=["this iterator is not sampled"]), replacements
+        return FitBatch(DataSample(kind="iterator", notes=["this iterator is not sampled"])), replacements
 
     rows = min(int(batch_size), PROBE_ROWS)
     return (
-        DataSample(kind="arrays", x=_head(x, rows), y=_head(y, rows) if y is not None else None,
-                   sample_weight=_head(sample_weight, rows) if sample_weight is not None else None,
-                   has_targets=y is not None, full_x=x, full_y=y, batch_size=int(batch_size)),
+        FitBatch(DataSample(kind="arrays", has_targets=y is not None, batch_size=int(batch_size)),
+                 x=_head(x, rows), y=_head(y, rows) if y is not None else None,
+                 sample_weight=_head(sample_weight, rows) if sample_weight is not None else None,
+                 full_x=x, full_y=y),
         replacements,
     )
 

@@ -9,29 +9,11 @@ followed back to ``x`` and ``y``.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from gradmagic.evidence.facts.data import DataOrigin
 
 FIT_METHODS = ("fit", "train_on_batch")
-
-
-@dataclass
-class DataOrigin:
-    """One data argument of ``fit`` and the source line that produced it."""
-
-    argument: str  # "x", "y", "x[0]", "y['out']"
-    expression: str  # the argument as written in the fit call, e.g. "x_train"
-    name: str | None = None  # the variable holding the array, when there is one
-    line: int | None = None  # the statement that introduces the values (see `trace_back`)
-    via: str | None = None  # the dataset variable followed back to `name`, if any
-    # the copies and casts between `line` and `fit`, nearest to fit first: (line, "y = outcome.astype(...)")
-    chain: list[tuple[int, str]] = field(default_factory=list)
-    argument_is_name: bool = False  # the fit argument is a plain name (``fit(x, y)``, not ``fit(x[:100], ...)``)
-    argument_line: int | None = None  # the last assignment of the fit argument's own name (before tracing back)
-
-    @property
-    def editable(self) -> bool:
-        """Whether a data fix may rebind ``name`` right after ``line`` and reach ``fit``."""
-        return bool(self.name and self.line and self.argument_is_name)
 
 
 def _fit_call(tree: ast.Module, line: int) -> ast.Call | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from gradmagic.evidence.batches import DataSample
-from gradmagic.evidence.model_info import EnclosingModel, ModelInfo
-from gradmagic.evidence.probe import ProbeResult
+from gradmagic.evidence.facts.compiled import LossSetup, OptimizerState
+from gradmagic.evidence.facts.data import DataSample
+from gradmagic.evidence.facts.model import EnclosingModel, ModelInfo
+from gradmagic.evidence.facts.preflight import Preflight
+from gradmagic.evidence.facts.probe import ProbeResult
+from gradmagic.evidence.facts.recording import Recording
 
 
 @dataclass
@@ -19,30 +21,34 @@ class FitException:
 
 @dataclass
 class FitEvidence:
-    """One ``fit`` (or ``train_on_batch``) call and what was measured around it.
+    """One ``fit`` (or ``train_on_batch``) call and what was measured around it, as plain data.
 
-    ``model`` is the live Keras model: detectors may read its configuration (the loss
-    object, layer settings) but never run or change it.
+    No live Keras object is kept here: the pipeline holds those (``capture.live_fit.LiveFit``).
     """
 
     index: int
     line: int | None
     method: str
-    model: Any
+    model_identity: int  # the same number for the same live model within one check
     model_info: ModelInfo
     data: DataSample
     custom_train_step: bool
     compiled: bool
-    loss_config: Any
-    fit_kwargs: dict[str, Any] = field(default_factory=dict)
+    loss: LossSetup
     probe: ProbeResult | None = None
-    preflight: Any = None
-    recording: Any = None
+    preflight: Preflight | None = None
+    recording: Recording | None = None
     status: str = "completed"
     exception: FitException | None = None
     trainable_at_first_call: bool | None = None
-    # other live models that contain this one as a layer (e.g. a GAN containing its discriminator)
+    # the other models of the check that contain this one as a layer (a GAN containing its discriminator)
     enclosing_models: list[EnclosingModel] = field(default_factory=list)
     # identity of Keras's train function before/after this call (None: not made yet, see keras_adapter)
     train_function_before: int | None = None
     train_function_after: int | None = None
+    # layers (sub-models too) in the order the traced step computed them on its way to the loss, for a
+    # model whose structure does not say it (a subclassed model); empty when not traced or not needed
+    traced_layer_order: list[str] = field(default_factory=list)
+    run_eagerly: bool = False  # ``compile(run_eagerly=True)``: the step runs as Python, not traced
+    # the model's optimizer when the rules run (after the call; None: the model has none)
+    optimizer: OptimizerState | None = None

@@ -9,11 +9,12 @@ reported: ``argmax -> equal -> cast`` is one cut, at ``argmax``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable
 
 import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
+
+from gradmagic.evidence.facts.probe import GradientCut
 
 LEAVES_TENSORFLOW = {"PyFunc", "PyFuncStateless", "EagerPyFunc", "NumpyFunction"}
 # Ops whose registered gradient is identically zero: the gradient is connected but carries nothing.
@@ -22,17 +23,6 @@ ZERO_GRADIENT_OPS = {"Sign"}
 # them by nature, so they (and the integer arithmetic on shapes after them) are never a cut.
 SHAPE_OPS = {"Shape", "ShapeN", "Size", "Rank", "TensorListLength", "TensorArraySizeV3",
              "VariableShape", "BroadcastArgs", "BroadcastGradientArgs", "ZerosLike", "OnesLike"}
-
-
-@dataclass
-class GradientCut:
-    op_type: str
-    op_name: str
-    line: int | None
-    layer_scope: str
-    reason: str  # "no-gradient" | "integer-output" | "leaves-tensorflow"
-    input_dtype: str
-    output_dtype: str
 
 
 def forward_ops(starts: Iterable[tf.Operation]) -> dict[tf.Operation, int]:
@@ -196,3 +186,20 @@ def depends_on(target: tf.Tensor, sources: Iterable) -> bool:
     if not starts or not hasattr(target, "op"):
         return False
     return target.op in forward_ops(starts)
+
+
+def scopes_in_trace_order(targets: Iterable[tf.Tensor]) -> list[str]:
+    """The name scopes of the ops ``targets`` depend on (data edges), each once, in the order the trace
+    created them: the order in which a traced step called its layers on its way to those targets.
+    Eager tensors (a step run eagerly) have no graph and are skipped."""
+    by_graph: dict[tf.Graph, set[tf.Operation]] = {}
+    for target in targets:
+        graph = getattr(getattr(target, "op", None), "graph", None)
+        if graph is not None:
+            by_graph.setdefault(graph, set()).update(backward_ops(target, control=False))
+    scopes: dict[str, None] = {}
+    for graph, needed in by_graph.items():
+        for op in graph.get_operations():  # in creation order
+            if op in needed and "/" in op.name:
+                scopes.setdefault(op.name.rsplit("/", 1)[0], None)
+    return list(scopes)

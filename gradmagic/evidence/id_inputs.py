@@ -10,45 +10,18 @@ directly and, for the id-taking ones, counts the scanned values that are not ids
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from gradmagic.core import keras_adapter
-from gradmagic.evidence.model_info import LayerInfo, ModelInfo
+from gradmagic.evidence.facts.data import IdInput
+from gradmagic.evidence.facts.model import LayerInfo, ModelInfo
 
 # id-taking layer class -> the attribute holding the number of ids it accepts (None: any integer)
 ID_LAYERS: dict[str, str | None] = {"Embedding": "input_dim", "CategoryEncoding": "num_tokens",
                                     "IntegerLookup": None}
 _MODELS = {"Sequential", "Functional", "Model"}
-
-
-@dataclass
-class IdInput:
-    """One ``fit`` input read directly by a layer that takes integer ids, measured over the scanned rows."""
-
-    argument: str  # "x", "x[0]", "x['ids']"
-    layer: str
-    class_name: str  # Embedding | CategoryEncoding | IntegerLookup
-    line: int | None  # where the layer is written
-    input_dim: int | None  # ids accepted: 0..input_dim-1 (None: any integer, IntegerLookup)
-    dtype: str = ""
-    values_scanned: int = 0
-    min: float | None = None
-    max: float | None = None
-    non_integral: int = 0  # finite values with a fractional part
-    negative: int = 0  # values below 0
-    beyond: int = 0  # values >= input_dim
-    nonfinite: int = 0
-
-    @property
-    def out_of_range(self) -> int:
-        return self.negative + self.beyond
-
-    @property
-    def fraction_non_integral(self) -> float:
-        return self.non_integral / self.values_scanned if self.values_scanned else 0.0
 
 
 def _input_layer_name(tensor: Any) -> str | None:

@@ -1,116 +1,22 @@
-"""A plain description of a Keras model: layers, edges and variables."""
+"""Describe a live Keras model as plain data (``facts.model``): layers, edges and variables."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+import inspect
 from typing import Any
 
 import keras
 
 from gradmagic.core import keras_adapter
-
-
-@dataclass
-class VariableInfo:
-    path: str
-    layer: str | None
-    dtype: str
-    shape: tuple[int, ...]
-    trainable: bool
-
-
-@dataclass
-class LayerInfo:
-    name: str
-    class_name: str
-    trainable: bool
-    activation: str | None
-    inbound: list[str]
-    parent: str | None
-    output_shape: str | None
-    params: int
-    line: int | None = None
-
-
-@dataclass
-class UntrackedVariable:
-    """A raw ``tf.Variable`` held in a layer attribute: Keras 3 neither tracks nor trains it."""
-
-    layer: str
-    class_name: str
-    attribute: str
-    dtype: str
-    shape: tuple[int, ...]
-    trainable: bool
-
-
-@dataclass
-class OutputHead:
-    """One output of a functional model: its key (dict key or output name) and its layer."""
-
-    key: str
-    layer: str
-
-
-@dataclass
-class TracedCall:
-    """A layer (or the model itself) whose class decorates ``call`` with ``tf.function``."""
-
-    layer: str
-    class_name: str
-    variables: int = 0
-    traces: int = 0
-    # traces of ``call`` so far that read none of the layer's variables (they use initial values)
-    blind_traces: int = 0
-
-
-@dataclass
-class EnclosingModel:
-    """Another live model that contains this model as a layer."""
-
-    name: str
-    class_name: str
-    compiled: bool
-    trainable_variables: int
-    line: int | None
-
-
-@dataclass
-class ModelInfo:
-    name: str
-    class_name: str
-    layers: list[LayerInfo] = field(default_factory=list)
-    variables: list[VariableInfo] = field(default_factory=list)
-    built: bool = True
-    trainable: bool = True
-    untracked: list[UntrackedVariable] = field(default_factory=list)
-    outputs: list[OutputHead] = field(default_factory=list)
-    traced_calls: list[TracedCall] = field(default_factory=list)
-    dict_outputs: bool = False  # the model returns a dict: Keras then matches targets and losses by key
-
-    def layer(self, name: str | None) -> LayerInfo | None:
-        return next((layer for layer in self.layers if layer.name == name), None)
-
-    def layer_for_scope(self, scope: str) -> str | None:
-        """The layer an op's name scope belongs to (``seq/dense_1_1/MatMul`` -> ``dense_1``).
-
-        Tracing adds ``_N`` suffixes to name scopes, so each part is also tried without one.
-        """
-        names = {layer.name for layer in self.layers}
-        for part in reversed(scope.split("/")):
-            if part in names:
-                return part
-            trimmed = re.sub(r"_\d+$", "", part)
-            if trimmed in names:
-                return trimmed
-        return None
-
-    def variable(self, path: str) -> VariableInfo | None:
-        return next((v for v in self.variables if v.path == path), None)
-
-    def trainable_variables(self) -> list[VariableInfo]:
-        return [v for v in self.variables if v.trainable]
+from gradmagic.evidence.facts.model import (
+    EnclosingModel,
+    LayerInfo,
+    ModelInfo,
+    OutputHead,
+    TracedCall,
+    UntrackedVariable,
+    VariableInfo,
+)
 
 
 def activation_name(layer: keras.Layer) -> str | None:
@@ -132,7 +38,8 @@ def activation_name(layer: keras.Layer) -> str | None:
 def describe_model(model: keras.Model, creation_lines: dict[int, int] | None = None) -> ModelInfo:
     """Describe ``model`` without running it. ``creation_lines`` maps ``id(layer)`` to a source line."""
     creation_lines = creation_lines or {}
-    info = ModelInfo(name=model.name, class_name=type(model).__name__, built=bool(model.built))
+    info = ModelInfo(name=model.name, class_name=type(model).__name__, built=bool(model.built),
+                     class_chain=class_chain(model))
     owner: dict[int, str] = {}
     parents: dict[int, str] = {}
     layers = list(keras_adapter.flatten_layers(model))
@@ -159,6 +66,7 @@ def describe_model(model: keras.Model, creation_lines: dict[int, int] | None = N
                 output_shape=_output_shape(layer),
                 params=_count_params(layer),
                 line=creation_lines.get(id(layer)),
+                class_chain=class_chain(layer),
             )
         )
     trainable_ids = {id(v) for v in model.trainable_variables}
@@ -178,6 +86,8 @@ def describe_model(model: keras.Model, creation_lines: dict[int, int] | None = N
         info.dict_outputs = isinstance(model.output, dict)
     except Exception:  # noqa: BLE001 - subclassed or unbuilt models have no symbolic output
         info.dict_outputs = False
+    info.output_units = _output_units(model)
+    info.layer_attributes = _layer_attributes(model)
     for layer in [model, *layers]:
         info.untracked.extend(untracked_variables(layer))
         if is_traced_call(layer):
@@ -223,7 +133,13 @@ def traced_call(layer: keras.Layer) -> TracedCall:
     graphs = keras_adapter.traced_graphs(layer.call)
     blind = sum(1 for graph in graphs if handles and not any(id(external) in handles
                                                              for external, _ in graph.captures))
-    return TracedCall(layer.name, type(layer).__name__, len(layer.weights), len(graphs), blind)
+    return TracedCall(layer.name, type(layer).__name__, len(layer.weights), len(graphs), blind,
+                      variable_paths=tuple(variable_path(v) for v in layer.weights))
+
+
+def class_chain(layer: keras.Layer) -> tuple[str, ...]:
+    """Names of the layer's class and its bases, most derived first (``object`` left out)."""
+    return tuple(cls.__name__ for cls in inspect.getmro(type(layer)) if cls.__module__ != "builtins")
 
 
 def enclosing_models(model: keras.Model, candidates: list[keras.Model],
@@ -247,6 +163,36 @@ def enclosing_models(model: keras.Model, candidates: list[keras.Model],
 
 def variable_path(variable: Any) -> str:
     return str(getattr(variable, "path", None) or getattr(variable, "name", "?"))
+
+
+def _output_units(model: keras.Model) -> tuple[int | None, ...]:
+    """The last dimension of each symbolic output of the model."""
+    try:
+        outputs = list(model.outputs) if getattr(model, "outputs", None) else []
+    except Exception:  # noqa: BLE001 - subclassed models have no symbolic outputs
+        return ()
+    units = []
+    for output in outputs:
+        shape = getattr(output, "shape", None)
+        last = shape[-1] if shape is not None and len(shape) else None
+        units.append(int(last) if last is not None else None)
+    return tuple(units)
+
+
+def _layer_attributes(model: keras.Model) -> tuple[tuple[str, str], ...]:
+    """``(attribute, layer name)`` for each public attribute of the model that holds a layer."""
+    found = []
+    for attribute, value in vars(model).items():
+        if attribute.startswith("_"):
+            continue
+        try:
+            name = getattr(value, "name", None)
+            holds_weights = hasattr(value, "weights")
+        except Exception:  # noqa: BLE001 - an attribute whose properties fail is no layer to name
+            continue
+        if isinstance(name, str) and holds_weights:
+            found.append((attribute, name))
+    return tuple(found)
 
 
 def _output_shape(layer: keras.Layer) -> str | None:

@@ -17,15 +17,16 @@ import numpy as np
 import tensorflow as tf
 
 from gradmagic.core import keras_adapter
-from gradmagic.evidence.batches import as_tensors
-from gradmagic.evidence.fit_evidence import FitEvidence
+from gradmagic.evidence.batches import FitBatch, as_tensors
 
 _OP = re.compile(r'op "?(\w+)"?')
 
 
-def locate_nonfinite(model: keras.Model, weights: list[np.ndarray], evidence: FitEvidence) -> dict[str, Any] | None:
-    """``{"stage", "layer", "op", "frames", "message"}`` for the first NaN/Inf, or None."""
-    sample = evidence.data
+def locate_nonfinite(model: keras.Model, weights: list[np.ndarray], sample: FitBatch,
+                     loss: Any) -> dict[str, Any] | None:
+    """``{"stage", "layer", "op", "frames", "message"}`` for the first NaN/Inf, or None.
+
+    ``loss`` is ``compile(loss=...)`` as given (one loss is replayed; a list or dict is not)."""
     if sample.x is None:
         return None
     if _has_nonfinite(sample.x):
@@ -38,7 +39,7 @@ def locate_nonfinite(model: keras.Model, weights: list[np.ndarray], evidence: Fi
             y_pred = keras_adapter.stateless_forward(model, trainable, x)
         except tf.errors.InvalidArgumentError as error:
             return _origin("forward", error)
-        loss_fn = _loss_function(evidence.loss_config)
+        loss_fn = _loss_function(loss)
         if loss_fn is None or sample.y is None:
             return None
         try:
@@ -100,12 +101,11 @@ def _has_nonfinite(value: Any) -> bool:
     return False
 
 
-def locate_in_loss_at_output_edges(model: keras.Model, evidence: FitEvidence) -> dict[str, Any] | None:
+def locate_in_loss_at_output_edges(model: keras.Model, sample: FitBatch, loss: Any) -> dict[str, Any] | None:
     """The weights are NaN already, so the failing step cannot be replayed: evaluate the user's own
     loss on predictions at the edges of what the output can produce (exact 0 and 1, the values a
     saturated softmax/sigmoid reaches) and report the first op whose output is NaN/Inf there."""
-    loss_fn = _loss_function(evidence.loss_config)
-    sample = evidence.data
+    loss_fn = _loss_function(loss)
     if loss_fn is None or sample.y is None or _is_builtin(loss_fn):
         return None
     y_true = tf.convert_to_tensor(np.asarray(keras.tree.flatten(sample.y)[0]), dtype="float32")

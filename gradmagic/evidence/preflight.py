@@ -11,19 +11,21 @@ the structure leaves something open or looks wrong, to measure the numbers a fin
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from gradmagic.capture.live_fit import LiveFit
 from gradmagic.core.source import SourceUnit
-from gradmagic.evidence.batches import as_tensors
-from gradmagic.evidence.data_origin import DataOrigin, data_origins
+from gradmagic.evidence.batches import FitBatch, as_tensors
+from gradmagic.evidence.data_origin import data_origins
+from gradmagic.evidence.facts.data import DataOrigin
+from gradmagic.evidence.facts.model import LayerInfo, ModelInfo
+from gradmagic.evidence.facts.preflight import ArrayStats, LossInfo, OutputCheck, Preflight
 from gradmagic.evidence.fit_evidence import FitEvidence
-from gradmagic.evidence.id_inputs import IdInput, input_readers, measure_ids
-from gradmagic.evidence.model_info import LayerInfo, ModelInfo
+from gradmagic.evidence.id_inputs import input_readers, measure_ids
 
 SCAN_ROWS = 100_000
 SCAN_ELEMENTS = 2_000_000
@@ -65,124 +67,13 @@ PASSTHROUGH_LAYERS = {
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 
 
-@dataclass
-class LossInfo:
-    """The loss of one output as compiled."""
-
-    spelled: str  # how it reads: "categorical_crossentropy", "CategoricalCrossentropy", "my_loss"
-    name: str | None  # the built-in loss function it computes, None for a custom loss
-    family: str  # categorical | sparse | binary | regression | hinge | distribution | count | custom | none
-    from_logits: bool = False
-    form: str = "none"  # string | function | object | custom-function | custom-object | none
-
-
-@dataclass
-class ArrayStats:
-    """Numbers about one input or target array, over a bounded number of rows."""
-
-    argument: str  # "x", "y", "x[0]", "y['label']"
-    role: str  # "inputs" | "targets"
-    shape: tuple[int | None, ...]
-    dtype: str
-    rows_total: int | None
-    rows_scanned: int
-    numeric: bool = True
-    nan_count: int = 0
-    inf_count: int = 0
-    nonfinite_rows: int = 0
-    first_nonfinite: tuple[int, ...] | None = None
-    nonfinite_columns: list[int] = field(default_factory=list)  # 2-D: columns with any NaN/Inf
-    all_nonfinite_columns: list[int] = field(default_factory=list)  # 2-D: columns NaN/Inf in every row
-    constant_columns: list[int] = field(default_factory=list)  # 2-D: finite columns with one value
-    constant_values: list[float] = field(default_factory=list)
-    columns: int | None = None
-    min: float | None = None
-    max: float | None = None
-    mean: float | None = None
-    std: float | None = None
-    integral: bool = False
-    origin: DataOrigin | None = None
-
-    @property
-    def nonfinite(self) -> int:
-        return self.nan_count + self.inf_count
-
-    @property
-    def complete(self) -> bool:
-        return self.rows_total is not None and self.rows_scanned >= self.rows_total
-
-    @property
-    def line(self) -> int | None:
-        """Where the values were introduced (traced back through copies and casts)."""
-        return self.origin.line if self.origin else None
-
-    @property
-    def final_line(self) -> int | None:
-        """Where the array ``fit`` gets is last assigned: the place to rescale it."""
-        if self.origin is None:
-            return None
-        return self.origin.argument_line or self.origin.line
-
-
-@dataclass
-class OutputCheck:
-    """One output head: what produces it, what it is trained against, and with which loss."""
-
-    index: int
-    key: str  # dict key or output name
-    layer: str | None  # the layer producing the output
-    activation: str | None  # softmax | sigmoid | linear | relu | tanh | ... ; None when unknown
-    activation_from: str = "layers"  # "layers" (read from the model) | "observed" (from outputs)
-    activation_layer: LayerInfo | None = None  # the layer applying the activation
-    units_layer: LayerInfo | None = None  # the layer that sets the number of units
-    units: int | None = None
-    output_shape: tuple[int | None, ...] | None = None
-    loss: LossInfo = field(default_factory=lambda: LossInfo("", None, "none"))
-    targets: ArrayStats | None = None
-    target_kind: str = "unknown"  # one-hot | integer | binary | continuous | unknown
-    target_classes: int | None = None  # distinct values among integral targets
-    # the cross-entropy of always predicting the label frequencies (nats): what a model that learnt
-    # nothing from the inputs reaches at best
-    prior_loss: float | None = None
-    ids_out_of_range: int | None = None  # integral targets < 0 or >= units (class ids a head cannot output)
-    relation: str | None = None  # how target shape relates to output shape, see `shape_relation`
-    observed_min: float | None = None
-    observed_max: float | None = None
-    observed_row_sums_one: bool | None = None
-    observed_constant: bool | None = None
-    loss_value: float | None = None  # the built-in loss on the first batch, before any step
-    broadcast: dict[str, Any] | None = None  # set when a custom loss silently broadcasts
-
-
-@dataclass
-class Preflight:
-    """Everything the GM1xx/GM2xx detectors read for one ``fit`` call."""
-
-    outputs: list[OutputCheck] = field(default_factory=list)
-    inputs: list[ArrayStats] = field(default_factory=list)
-    targets: list[ArrayStats] = field(default_factory=list)
-    origins: dict[str, DataOrigin] = field(default_factory=dict)
-    input_layers: list[str] = field(default_factory=list)  # classes of the first layers after the inputs
-    # fit input ("x", "x[0]", "x['ids']") -> classes of the layers reading it directly (absent: unknown)
-    input_readers: dict[str, list[str]] = field(default_factory=dict)
-    id_inputs: list[IdInput] = field(default_factory=list)  # inputs read by Embedding & co, measured as ids
-    output_layers: list[str] = field(default_factory=list)  # classes on the path to each output
-    metrics: list[str] = field(default_factory=list)  # metric names given to compile, as strings
-    sampled: str = ""  # how the data was sampled, in words
-    forward_pass: bool = False  # whether the outputs were measured on the first batch
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-    def head(self, index: int = 0) -> OutputCheck | None:
-        return self.outputs[index] if 0 <= index < len(self.outputs) else None
-
-
 # -- entry point -----------------------------------------------------------------------
-def run_preflight(evidence: FitEvidence, source: SourceUnit) -> Preflight:
-    """Describe loss, outputs, targets and a bounded sample of the data of one ``fit`` call."""
+def run_preflight(evidence: FitEvidence, source: SourceUnit, live: LiveFit) -> Preflight:
+    """Describe loss, outputs, targets and a bounded sample of the data of one ``fit`` call
+    (``live``: the model, its loss and the call's arguments, as the user made them)."""
     started = time.perf_counter()
     result = Preflight()
-    data = evidence.data
+    data = live.batch
     result.origins = data_origins(source.tree, evidence.line)
     whole = data.kind == "arrays"  # otherwise only the first batch is known, not how many rows follow
     result.inputs = _scan_structure(data.full_x if data.full_x is not None else data.x, "x", "inputs",
@@ -191,11 +82,11 @@ def run_preflight(evidence: FitEvidence, source: SourceUnit) -> Preflight:
     result.targets = _scan_structure(targets, "y", "targets", result.origins, whole) if data.has_targets else []
     result.sampled = _sampled(data, result.inputs)
     result.input_layers = _input_layer_classes(evidence.model_info)
-    _scan_id_inputs(evidence, result)
-    result.metrics = _metric_names(evidence.model)
+    _scan_id_inputs(evidence, result, live)
+    result.metrics = _metric_names(live.model)
     if evidence.compiled and not evidence.custom_train_step:
-        _build(evidence)
-        result.outputs = _outputs(evidence, result)
+        _build(live)
+        result.outputs = _outputs(evidence, result, live)
     result.seconds = round(time.perf_counter() - started, 4)
     return result
 
@@ -319,7 +210,7 @@ def _integral(values: np.ndarray) -> bool:
     return True
 
 
-def _sampled(data, inputs: list[ArrayStats]) -> str:
+def _sampled(data: FitBatch, inputs: list[ArrayStats]) -> str:
     if data.kind == "arrays" and inputs:
         first = inputs[0]
         return f"{first.rows_scanned} of {first.rows_total} rows"
@@ -348,17 +239,17 @@ def _input_layer_classes(info: ModelInfo) -> list[str]:
     return found
 
 
-def _scan_id_inputs(evidence: FitEvidence, result: Preflight) -> None:
+def _scan_id_inputs(evidence: FitEvidence, result: Preflight, live: LiveFit) -> None:
     """Which layers read each input directly; for Embedding & co, how many values are not ids in range."""
     try:
-        readers = input_readers(evidence.model, evidence.model_info)
+        readers = input_readers(live.model, evidence.model_info)
     except Exception:  # noqa: BLE001 - an unusual model structure: no mapping, GM202 falls back
         return
     result.input_readers = {argument: [layer.class_name for layer in layers] for argument, layers in readers.items()}
-    data = evidence.data
+    data = live.batch
     arrays = dict(_structure(data.full_x if data.full_x is not None else data.x, "x"))
     rows = {stats.argument: stats.rows_scanned for stats in result.inputs}
-    result.id_inputs = measure_ids(readers, evidence.model, arrays, rows, _rows)
+    result.id_inputs = measure_ids(readers, live.model, arrays, rows, _rows)
 
 
 def _metric_names(model: keras.Model) -> list[str]:
@@ -491,13 +382,13 @@ def shape_relation(target: tuple, output: tuple) -> str:
     return "different"
 
 
-def _build(evidence: FitEvidence) -> None:
+def _build(live: LiveFit) -> None:
     """Build an unbuilt model the way ``fit`` (and the probe right after) would."""
     from gradmagic.evidence.probe import ensure_built
 
-    if evidence.data.available and not evidence.model.built:
+    if live.batch.available and not live.model.built:
         try:
-            ensure_built(evidence.model, evidence.data)
+            ensure_built(live.model, live.batch)
         except Exception:  # noqa: BLE001 - the probe reports what stops the model from building
             pass
 
@@ -548,7 +439,7 @@ def _symbolic_shape(model: keras.Model, index: int, key: str) -> tuple | None:
         return None
 
 
-def _outputs(evidence: FitEvidence, preflight: Preflight) -> list[OutputCheck]:
+def _outputs(evidence: FitEvidence, preflight: Preflight, live: LiveFit) -> list[OutputCheck]:
     """Each head from the model's structure; then, only when something looks off (or the
     structure says too little), one forward pass on the first batch for the measured numbers."""
     info = evidence.model_info
@@ -563,20 +454,20 @@ def _outputs(evidence: FitEvidence, preflight: Preflight) -> list[OutputCheck]:
             activation, check.activation_layer, check.units_layer, seen = trace_activation(info, layer)
             check.activation = activation
             preflight.output_layers.extend(seen)
-        check.loss = loss_info(_loss_for(evidence.loss_config, index, key, check.layer, len(heads)))
+        check.loss = loss_info(_loss_for(live.loss, index, key, check.layer, len(heads)))
         check.targets = _targets_for(preflight.targets, index, key, check.layer, len(heads))
-        _set_output_shape(evidence, check, _symbolic_shape(evidence.model, index, key))
+        _set_output_shape(evidence, live, check, _symbolic_shape(live.model, index, key))
         found.append(check)
     if any(_worth_observing(check) for check in found):
-        forward = _forward(evidence.model, evidence.data.x)
+        forward = _forward(live.model, live.batch.x)
         preflight.forward_pass = forward is not None
-        y_sample = dict(_structure(evidence.data.y, "y")) if evidence.data.has_targets else {}
+        y_sample = dict(_structure(live.batch.y, "y")) if live.batch.has_targets else {}
         for check in found:
             observed = _observed(forward, check.index, check.key)
             if observed is None or not observed.ndim:
                 continue
             if check.output_shape is None:
-                _set_output_shape(evidence, check, (None, *observed.shape[1:]))
+                _set_output_shape(evidence, live, check, (None, *observed.shape[1:]))
             _describe_observed(check, observed)
             if check.activation is None:
                 check.activation, check.activation_from = _activation_from_values(check), "observed"
@@ -584,12 +475,12 @@ def _outputs(evidence: FitEvidence, preflight: Preflight) -> list[OutputCheck]:
             if sample_y is not None:
                 check.loss_value = _loss_value(check.loss, sample_y, observed)
                 if check.loss.form == "custom-object":
-                    raw_loss = _loss_for(evidence.loss_config, check.index, check.key, check.layer, len(found))
+                    raw_loss = _loss_for(live.loss, check.index, check.key, check.layer, len(found))
                     check.broadcast = _broadcast(raw_loss, sample_y, observed)
     return found
 
 
-def _set_output_shape(evidence: FitEvidence, check: OutputCheck, shape: tuple | None) -> None:
+def _set_output_shape(evidence: FitEvidence, live: LiveFit, check: OutputCheck, shape: tuple | None) -> None:
     """Output shape, units, and how the targets' shape and encoding relate to it."""
     if not shape:
         return
@@ -598,9 +489,9 @@ def _set_output_shape(evidence: FitEvidence, check: OutputCheck, shape: tuple | 
         check.units = shape[-1]
     if check.targets is not None:
         check.relation = shape_relation(tuple(check.targets.shape[1:]), tuple(check.output_shape[1:]))
-        _target_kind(evidence, check)
+        _target_kind(live.batch, check)
     else:
-        spec_shape = _spec_target_shape(evidence, check.index)
+        spec_shape = _spec_target_shape(live.arguments.get("x"), check.index)
         if spec_shape is not None:
             check.relation = shape_relation(spec_shape, tuple(check.output_shape[1:]))
 
@@ -645,9 +536,8 @@ def _activation_from_values(check: OutputCheck) -> str | None:
     return "sigmoid" if in_unit else "linear"
 
 
-def _target_kind(evidence: FitEvidence, check: OutputCheck) -> None:
+def _target_kind(data: FitBatch, check: OutputCheck) -> None:
     """Encoding of the targets over the scanned rows: one-hot, integer ids, binary or continuous."""
-    data = evidence.data
     source = data.full_y if data.full_y is not None else data.y
     array = dict(_structure(source, "y")).get(check.targets.argument)
     if array is None:
@@ -696,8 +586,7 @@ def target_encoding(values: np.ndarray, units: int | None) -> str:
     return "continuous"
 
 
-def _spec_target_shape(evidence: FitEvidence, index: int) -> tuple | None:
-    dataset = evidence.fit_kwargs.get("x")
+def _spec_target_shape(dataset: Any, index: int) -> tuple | None:
     spec = getattr(dataset, "element_spec", None)
     if not isinstance(spec, tuple) or len(spec) < 2:
         return None

@@ -23,92 +23,27 @@ import tensorflow as tf
 
 from gradmagic.core import keras_adapter
 from gradmagic.core.source import SourceUnit
-from gradmagic.evidence.batches import DataSample, as_tensors
-from gradmagic.evidence.graph_walk import (
+from gradmagic.evidence.batches import FitBatch, as_tensors
+from gradmagic.evidence.facts.model import ModelInfo
+from gradmagic.evidence.facts.probe import (
+    Broadcast,
     GradientCut,
+    LeftTensorFlow,
+    OutsideTape,
+    ProbeError,
+    ProbeResult,
+    VariableGradient,
+)
+from gradmagic.evidence.graph_walk import (
     backward_ops,
     depends_on,
     find_cuts,
     find_zeroing_ops,
     forward_ops,
+    scopes_in_trace_order,
 )
 from gradmagic.evidence.model_info import variable_path
-from gradmagic.core.errors import error_summary  # the rules import it from here
-
-
-@dataclass
-class VariableGradient:
-    path: str
-    state: str  # "none" | "zero" | "ok" | "traced" (connected, not run)
-    norm: float | None = None
-    max_abs: float | None = None
-    mean_abs: float | None = None
-
-
-@dataclass
-class OutsideTape:
-    """An op on the path to a taped loss that the tape did not record."""
-
-    op_type: str
-    line: int | None
-    variables: list[str]
-    # every line of the step outside the tape on that path (statements of the function that
-    # opens the tape), and whether the tape still gave a gradient to every source
-    lines: list[int] = field(default_factory=list)
-    gradients_missing: bool = True
-    target_line: int | None = None  # where the target of ``tape.gradient`` was computed
-
-
-@dataclass
-class LeftTensorFlow:
-    """A ``tf.numpy_function``/``tf.py_function`` call made while the step was traced."""
-
-    api: str  # "numpy_function" | "py_function"
-    line: int | None
-    func: str  # the wrapped Python function's name
-
-
-@dataclass
-class Broadcast:
-    """An elementwise op in the step that pairs ``(N,)`` with ``(N, 1)`` into an ``(N, N)`` table."""
-
-    op_type: str
-    line: int | None
-    left_shape: list[int | None]
-    right_shape: list[int | None]
-
-
-@dataclass
-class ProbeError:
-    type: str
-    message: str
-    line: int | None
-
-
-@dataclass
-class ProbeResult:
-    mode: str  # "compile" | "train_step"
-    gradients: list[VariableGradient] = field(default_factory=list)
-    cuts: list[GradientCut] = field(default_factory=list)
-    outside_tape: list[OutsideTape] = field(default_factory=list)
-    loss: float | None = None
-    error: ProbeError | None = None
-    tape_calls: int = 0
-    # paths of variables without gradient that the traced step never reads, or whose reads
-    # reach neither the model's outputs nor the loss
-    unreachable: list[str] = field(default_factory=list)
-    left_tensorflow: list[LeftTensorFlow] = field(default_factory=list)
-    # ops on the path from variables whose gradient was exactly zero to the loss that zero it (Sign)
-    zeroing: list[GradientCut] = field(default_factory=list)
-    # elementwise ops of a custom train_step that broadcast a column against a flat vector
-    broadcasts: list[Broadcast] = field(default_factory=list)
-    # whether the loss value depends on any model output along a value path (compiled loss, traced;
-    # None: not known). False: the loss ignores the prediction (GM011); per output in `outputs_read`.
-    loss_reads_prediction: bool | None = None
-    outputs_read: list[bool] = field(default_factory=list)
-
-    def paths_in_state(self, state: str) -> list[str]:
-        return [g.path for g in self.gradients if g.state == state]
+from gradmagic.core.errors import error_summary
 
 
 def _specs(value: Any) -> Any:
@@ -185,7 +120,7 @@ def _line_of(source: SourceUnit) -> Callable[[tf.Operation], int | None]:
     return lambda op: source.op_line(op.traceback)
 
 
-def ensure_built(model: keras.Model, sample: DataSample) -> None:
+def ensure_built(model: keras.Model, sample: FitBatch) -> None:
     """Build an unbuilt model the way ``fit`` would, so the probe can trace it."""
     if model.built and all(layer.built for layer in keras_adapter.flatten_layers(model)):
         return
@@ -211,7 +146,7 @@ def _recording_numpy_calls(found: list[tuple[Any, int | None]], source: SourceUn
         cls.numpy = original
 
 
-def probe_eager_loss(model: keras.Model, sample: DataSample, source: SourceUnit) -> ProbeResult:
+def probe_eager_loss(model: keras.Model, sample: FitBatch, source: SourceUnit) -> ProbeResult:
     """``run_eagerly=True``: one step eagerly, as ``fit`` runs it; a ``.numpy()`` on a tensor that
     depends on the weights is where the value leaves TensorFlow (on ``y_true`` it is harmless)."""
     result = ProbeResult(mode="compile")
@@ -251,7 +186,7 @@ def probe_eager_loss(model: keras.Model, sample: DataSample, source: SourceUnit)
     return result
 
 
-def probe_compiled_loss(model: keras.Model, sample: DataSample, source: SourceUnit) -> ProbeResult:
+def probe_compiled_loss(model: keras.Model, sample: FitBatch, source: SourceUnit) -> ProbeResult:
     """Trace forward pass + ``compute_loss``; find cuts; run once for exact zeros."""
     result = ProbeResult(mode="compile")
     x, y, sw = as_tensors(sample.x), as_tensors(sample.y), as_tensors(sample.sample_weight)
@@ -340,7 +275,7 @@ def _recording_tape_gradients(calls: list[_TapeCall], limit: int | None = None):
         tf.GradientTape.gradient = original
 
 
-def probe_train_step(model: keras.Model, sample: DataSample, source: SourceUnit) -> ProbeResult:
+def probe_train_step(model: keras.Model, sample: FitBatch, source: SourceUnit) -> ProbeResult:
     """Trace the user's ``train_step`` without running it and explain every ``None`` gradient."""
     result = ProbeResult(mode="train_step")
     element = sample.element if sample.element is not None else _packed(sample)
@@ -413,7 +348,7 @@ def _reads_weights(tensor: tf.Tensor) -> bool:
     return any(op.type in ("ReadVariableOp", "ResourceGather") for op in backward_ops(tensor, control=False))
 
 
-def _packed(sample: DataSample) -> Any:
+def _packed(sample: FitBatch) -> Any:
     """What ``train_step`` receives for arrays (Keras's ``pack_x_y_sample_weight``): bare ``x`` without targets."""
     if sample.y is None and sample.sample_weight is None:
         return (sample.x,) if isinstance(sample.x, (tuple, list)) else sample.x
@@ -421,10 +356,6 @@ def _packed(sample: DataSample) -> Any:
 
 
 def _explain_tape_call(call: _TapeCall, source: SourceUnit, result: ProbeResult, by_path: dict) -> None:
-    target = call.target
-    if not isinstance(target, tf.Tensor) or not hasattr(target, "graph"):
-        return
-    graph = target.graph
     none_sources = []
     for variable, grad in zip(call.sources, call.results):
         path = variable_path(variable)
@@ -433,6 +364,10 @@ def _explain_tape_call(call: _TapeCall, source: SourceUnit, result: ProbeResult,
             by_path.setdefault(path, VariableGradient(path, "none"))
         else:
             by_path[path] = VariableGradient(path, "traced")
+    target = call.target
+    if not isinstance(target, tf.Tensor) or not hasattr(target, "graph"):  # an eager step: no graph to walk
+        return
+    graph = target.graph
     if not none_sources:
         _note_partly_outside(call, source, result)
         return
@@ -583,6 +518,21 @@ class StepWatch:
                    for call in self.tape_calls for variable, result in zip(call.sources, call.results))
 
 
+def traced_layer_order(watch: StepWatch, info: ModelInfo) -> list[str]:
+    """The model's layers (sub-models too) in the order the step ``fit`` traced first computed them on its
+    way to the losses it took gradients of: ``discriminator(generator(noise))`` gives the generator's
+    before the discriminator's, whatever order the model holds them in. Empty when ``fit`` traced no
+    step (a train function kept from an earlier call) or ran it eagerly."""
+    names = {layer.name for layer in info.layers}
+    order: dict[str, None] = {}
+    for scope in scopes_in_trace_order(call.target for call in watch.tape_calls):
+        for part in scope.split("/"):
+            name = part if part in names else re.sub(r"_\d+$", "", part)
+            if name in names:
+                order.setdefault(name, None)
+    return list(order)
+
+
 def gradients_stay_zero(recording: Any) -> bool:
     """The recording's gradients were (almost) all exactly 0 through the run."""
     if recording is None:
@@ -600,7 +550,7 @@ def watching_the_step(watch: StepWatch, source: SourceUnit) -> Iterator[StepWatc
         yield watch
 
 
-def probe_after_fit(model: keras.Model, sample: DataSample, source: SourceUnit, watch: StepWatch,
+def probe_after_fit(model: keras.Model, sample: FitBatch, source: SourceUnit, watch: StepWatch,
                     error: BaseException | None, zero_gradients: bool) -> ProbeResult | None:
     """The probe, only when the run asks for it: a failed fit, a ``None`` gradient, gradients that stay 0.
 
@@ -620,7 +570,7 @@ def probe_after_fit(model: keras.Model, sample: DataSample, source: SourceUnit, 
     return None  # healthy, or a train function reused from an earlier fit (nothing traced, nothing new)
 
 
-def run_probe(model: keras.Model, sample: DataSample, source: SourceUnit) -> ProbeResult | None:
+def run_probe(model: keras.Model, sample: FitBatch, source: SourceUnit) -> ProbeResult | None:
     """The probe that fits how this model trains, or None when there is no batch to probe with."""
     if sample.kind == "generator" and not isinstance(sample.element, tuple):
         return None  # Keras rejects it before any step (GeneratorDataAdapter needs a tuple)

@@ -1,6 +1,6 @@
 """The training-dynamics recorder (issue 4): watches every step of a captured ``fit``.
 
-``recording(evidence, emit, options)`` wraps the real ``fit`` call. It installs the
+``recording(evidence, live, emit, options)`` wraps the real ``fit`` call. It installs the
 in-graph statistics (``recorder_graph``), forces Keras to trace a fresh train function so
 they are part of it, and adds one internal callback that copies the statistics to the host
 every ``interval`` steps (and at epoch ends), probes activations on the sampled batch at
@@ -13,20 +13,26 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import keras
 import numpy as np
 
+from gradmagic.capture.live_fit import LiveFit
 from gradmagic.core import keras_adapter
-from gradmagic.evidence.activations import ActivationProbe, ActivationSnapshot
+from gradmagic.evidence.activations import ActivationProbe
+from gradmagic.evidence.facts.history import DEFAULT_BUCKETS, BucketHistory
+from gradmagic.evidence.facts.recording import (
+    DEFAULT_INTERVAL,
+    NonfiniteEvent,
+    Recording,
+    jsonable,
+    series_name,
+)
 from gradmagic.evidence.fit_evidence import FitEvidence
-from gradmagic.evidence.history import DEFAULT_BUCKETS, BucketHistory
-from gradmagic.evidence.recorder_graph import ABSENT, SLOT_COLUMNS, GraphRecorder, Slot, column
+from gradmagic.evidence.recorder_graph import ABSENT, SLOT_COLUMNS, GraphRecorder, column
 from gradmagic.core.errors import describe_error
 
-DEFAULT_INTERVAL = 100
 DEFAULT_LIVE_SECONDS = 2.0
 MAX_SNAPSHOTS = 64
 MAX_EPOCH_MARKS = 4096
@@ -36,82 +42,11 @@ LAYER_QUANTITIES = ("grad_norm", "grad_max", "update_ratio", "zero_fraction", "w
 GLOBAL_QUANTITIES = ("loss", "loss_scale") + LAYER_QUANTITIES
 
 
-@dataclass
-class NonfiniteEvent:
-    """The first step at which something turned NaN/Inf, and what."""
-
-    step: int
-    layers: list[str] = field(default_factory=list)
-    variables: list[str] = field(default_factory=list)
-    count: int = 0  # variables that held NaN/Inf at that step
-    loss: float | None = None
-    values: int | None = None  # NaN/Inf values in those variables after fit (weights only)
-
-
-@dataclass
-class Recording:
-    """What the recorder measured during one ``fit``; detectors read this."""
-
-    slots: list[Slot]
-    layers: list[str]
-    history: BucketHistory
-    optimizer: dict[str, Any] = field(default_factory=dict)
-    interval: int = DEFAULT_INTERVAL
-    steps: int = 0
-    epoch_ends: list[int] = field(default_factory=list)
-    # Keras's epoch logs (loss, compiled metrics, val_*), one ``{"step", "values"}`` per epoch end
-    epoch_logs: list[dict[str, Any]] = field(default_factory=list)
-    activations: list[ActivationSnapshot] = field(default_factory=list)
-    nonfinite: dict[str, NonfiniteEvent] = field(default_factory=dict)
-    origin: dict[str, Any] | None = None
-    loss_known: bool = False
-    # distinct losses descended in one step: 1 for ordinary training, 2 for a GAN's d_loss + g_loss
-    # (the "loss" series is their sum, which is not expected to go down)
-    loss_parts: int = 0
-    # every optimizer that applied gradients: its settings and the layers it updated, in order
-    optimizers: list[dict[str, Any]] = field(default_factory=list)
-    reads: int = 0
-    dropped: int = 0
-    active: bool = False
-    notices: list[str] = field(default_factory=list)
-
-    def series(self, name: str, layer: str | None = None) -> dict[str, np.ndarray]:
-        return self.history.series(series_name(name, layer))
-
-    def values(self, name: str, layer: str | None = None, stat: str = "mean") -> tuple[np.ndarray, np.ndarray]:
-        """``(steps, values)`` of one statistic of one series (buckets where it was measured)."""
-        data = self.series(name, layer)
-        return data["steps"], data[stat]
-
-    def to_dict(self, points: int = 256) -> dict[str, Any]:
-        """A JSON-friendly copy with at most ``points`` buckets per series."""
-        history = self.history.to_dict(points=points)
-        history.update({
-            "layers": list(self.layers),
-            "optimizer": dict(self.optimizer),
-            "optimizers": [dict(entry) for entry in self.optimizers],
-            "loss_parts": self.loss_parts,
-            "interval": self.interval,
-            "steps": self.steps,
-            "epoch_ends": list(self.epoch_ends),
-            "epoch_logs": list(self.epoch_logs),
-            "activations": [snapshot.to_dict() for snapshot in self.activations],
-            "nonfinite": {kind: vars(event) for kind, event in self.nonfinite.items()},
-            "origin": self.origin,
-            "dropped_steps": self.dropped,
-            "notices": list(self.notices),
-        })
-        return jsonable(history)
-
-
-def series_name(name: str, layer: str | None = None) -> str:
-    return f"{name}/{layer}" if layer else name
-
-
 # -- the context manager ----------------------------------------------------------------
 @contextlib.contextmanager
-def recording(evidence: FitEvidence, emit: Callable[[str, Any], None], options: dict[str, Any]) -> Iterator[Any]:
-    """Record per-step statistics into ``evidence.recording`` while ``fit`` runs.
+def recording(evidence: FitEvidence, live: LiveFit, emit: Callable[[str, Any], None],
+              options: dict[str, Any]) -> Iterator[Any]:
+    """Record per-step statistics into ``evidence.recording`` while ``fit`` runs on ``live.model``.
 
     Options (``check(options=...)``): ``record`` (False turns the recorder off, read by the
     session), ``record_interval`` (steps between host reads, default 100; 1 reads after every
@@ -129,7 +64,7 @@ def recording(evidence: FitEvidence, emit: Callable[[str, Any], None], options: 
     session = None
     started = False
     try:
-        session = _RecorderSession(evidence, emit, options)
+        session = _RecorderSession(evidence, live, emit, options)
         started = session.start()  # False: nothing to record (no optimizer, no trainable weight)
     except Exception as error:  # noqa: BLE001 - training goes on without the recorder
         if session is not None:
@@ -151,14 +86,17 @@ def _identity(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
 
 
 class _RecorderSession:
-    def __init__(self, evidence: FitEvidence, emit: Callable[[str, Any], None], options: dict[str, Any]) -> None:
+    def __init__(self, evidence: FitEvidence, live: LiveFit, emit: Callable[[str, Any], None],
+                 options: dict[str, Any]) -> None:
         self.evidence = evidence
+        self.loss = live.loss
         self.emit = emit
         self.interval = max(1, int(options.get("record_interval", DEFAULT_INTERVAL)))
         self.live_seconds = float(options.get("record_live_seconds", DEFAULT_LIVE_SECONDS))
         self.buckets = int(options.get("record_buckets", DEFAULT_BUCKETS))
         self.probe_activations = bool(options.get("record_activations", True))
-        self.model = evidence.model
+        self.model = live.model
+        self.batch = live.batch
         self.graph: GraphRecorder | None = None
         self.probe: ActivationProbe | None = None
         self.restores: list[Callable[[], None]] = []
@@ -173,10 +111,17 @@ class _RecorderSession:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> bool:
-        """Install everything; False when there is nothing to record."""
+        """Install everything; False when there is nothing to record.
+
+        A model whose weights do not exist yet (a custom ``train_step`` builds them in Keras's own
+        trace) is recorded all the same: the graph recorder makes its slots at that trace's first
+        ``apply`` and the host side starts at the first read after it (see ``read``).
+        """
         model = self.model
         optimizer = getattr(model, "optimizer", None)  # a custom train_step may bring its own optimizers
-        if (optimizer is None and not self.evidence.custom_train_step) or not model.trainable_variables:
+        custom = self.evidence.custom_train_step
+        built = bool(model.trainable_variables)
+        if (optimizer is None and not custom) or not (built or custom and _unbuilt(model)):
             return False
         capacity = max(2 * self.interval, self.interval + 2 * int(getattr(model, "steps_per_execution", 1) or 1), 16)
         reused = _reusable_recorder(model, optimizer, capacity)
@@ -186,25 +131,6 @@ class _RecorderSession:
                 "this fit reuses a train function Keras traced for other trainable weights; it was not "
                 "instrumented, so that training stays exactly as Keras runs it")
             return False
-        owners = {v.path: v.layer for v in self.evidence.model_info.variables}
-        slots = []
-        for variable in model.trainable_variables:
-            path = str(getattr(variable, "path", variable.name))
-            shape = tuple(int(d) for d in variable.shape)
-            size = int(np.prod(shape)) if shape else 1
-            slots.append(Slot(path=path, layer=owners.get(path), size=size, kernel=len(shape) >= 2,
-                              units=size if len(shape) == 1 else 0))
-        layers = []  # in the order of the model's trainable variables: forward order, also inside sub-models
-        for slot in slots:
-            if slot.layer is not None and slot.layer not in layers:
-                layers.append(slot.layer)
-        names = [series_name(q) for q in GLOBAL_QUANTITIES]
-        names += [series_name(q, layer) for layer in layers for q in LAYER_QUANTITIES]
-        self.rec = Recording(slots=reused.slots if reused else slots, layers=layers,
-                             history=BucketHistory(names, self.buckets),
-                             optimizer=_describe_optimizer(optimizer), interval=self.interval)
-        self.evidence.recording = self.rec
-        self._plan_columns()
         if reused is not None:
             # The train function gradmagic traced for this model, optimizer and weights in an earlier fit
             # is still the one Keras will run: keep it, as Keras does, and read its rows from here on.
@@ -213,27 +139,42 @@ class _RecorderSession:
             reused.install()  # a retrace (new input shapes) is instrumented the same way
             self.restores.append(reused.uninstall)
             return self._start_host_side()
-        if optimizer is not None and not optimizer.built and (keras_adapter.is_loss_scale_optimizer(optimizer)
-                                                              or not self.evidence.custom_train_step):
+        if built and optimizer is not None and not optimizer.built and (keras_adapter.is_loss_scale_optimizer(optimizer)
+                                                                        or not custom):
             # What the first apply() would do (same zero-initialised state): the step reads the
             # loss scale, and Keras traces the train step once instead of twice.
             with model.distribute_strategy.scope():
                 optimizer.build(model.trainable_variables)
-        self.graph = GraphRecorder(model, optimizer, slots, capacity)
+        self.graph = GraphRecorder(model, optimizer, capacity)  # unbuilt: its slots come in Keras's trace
         self.restores.append(keras_adapter.swap_train_function(model, keep=self.graph))
         self.graph.install()
         self.restores.append(self.graph.uninstall)
         return self._start_host_side()
 
     def _start_host_side(self) -> bool:
-        model = self.model
+        self.callback = _HostCallback(self)
+        if self.graph.started:
+            self._start_recording()
+        return True
+
+    def _start_recording(self) -> None:
+        """The Recording of the graph recorder's slots (known once the model has its weights)."""
+        slots = self.graph.slots
+        layers = []  # in the order of the model's trainable variables: forward order, also inside sub-models
+        for slot in slots:
+            if slot.layer is not None and slot.layer not in layers:
+                layers.append(slot.layer)
+        names = [series_name(q) for q in GLOBAL_QUANTITIES]
+        names += [series_name(q, layer) for layer in layers for q in LAYER_QUANTITIES]
+        self.rec = Recording(slots=slots, layers=layers, history=BucketHistory(names, self.buckets),
+                             optimizer=_describe_optimizer(self.graph.optimizer), interval=self.interval)
+        self.evidence.recording = self.rec
+        self._plan_columns()
         if self.probe_activations:
-            self.probe, reason = ActivationProbe.create(model, self.evidence.model_info, self.evidence.data.x)
+            self.probe, reason = ActivationProbe.create(self.model, self.evidence.model_info, self.batch.x)
             if reason:
                 self.rec.notices.append(reason)
-        self.callback = _HostCallback(self)
         self.rec.active = True
-        return True
 
     def add_callback(self, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
         """``fit``'s arguments with the recorder's callback added to ``callbacks`` where the user
@@ -309,9 +250,9 @@ class _RecorderSession:
 
         try:
             if all(np.isfinite(w).all() for w in weights if np.issubdtype(w.dtype, np.floating)):
-                rec.origin = locate_nonfinite(self.model, weights, self.evidence)
+                rec.origin = locate_nonfinite(self.model, weights, self.batch, self.loss)
             else:  # the failing step wrote NaN into the weights: look at the user's loss instead
-                rec.origin = locate_in_loss_at_output_edges(self.model, self.evidence)
+                rec.origin = locate_in_loss_at_output_edges(self.model, self.batch, self.loss)
         except Exception as error:  # noqa: BLE001
             self._notice(f"the NaN/Inf could not be traced to an op ({_short(error)})")
 
@@ -321,8 +262,10 @@ class _RecorderSession:
 
     # -- host reads -----------------------------------------------------------------------
     def read(self) -> None:
-        if self.graph is None or self.rec is None:
+        if self.graph is None or not self.graph.started:
             return
+        if self.rec is None:  # the model got its weights in Keras's trace of the step
+            self._start_recording()
         block = self.graph.read()
         if block is None:
             return
@@ -421,6 +364,8 @@ class _RecorderSession:
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.read()
         rec = self.rec
+        if rec is None:  # no step has made the model's weights yet
+            return
         rec.epoch_ends.append(rec.steps)
         rec.epoch_logs.append({"step": rec.steps, "values": _scalar_logs(logs)})
         if len(rec.epoch_ends) > MAX_EPOCH_MARKS:
@@ -441,7 +386,7 @@ class _RecorderSession:
             return
         self.read()
         self.callback.pending = 0
-        if live:
+        if live and self.rec is not None:
             self._last_emit = time.monotonic()
             self.emit("progress", self.payload(self._epoch))
 
@@ -501,6 +446,11 @@ class _HostCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.session.read()
+
+
+def _unbuilt(model: Any) -> bool:
+    """Some layer of ``model`` has not made its weights yet: ``fit`` makes them in its first trace."""
+    return not model.built or not all(layer.built for layer in keras_adapter.flatten_layers(model))
 
 
 def _reusable_recorder(model: Any, optimizer: Any, capacity: int) -> GraphRecorder | None:
@@ -615,20 +565,3 @@ def _scalar(value: Any) -> float | None:
         return float(value) if np.ndim(value) == 0 else None
     except Exception:  # noqa: BLE001 - a log entry gradmagic cannot read is left out
         return None
-
-
-def jsonable(value: Any) -> Any:
-    """Strict JSON as the report writes it (findings.md): NaN/Inf become ``"NaN"``, ``"Infinity"``,
-    ``"-Infinity"``."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        if np.isfinite(number):
-            return number
-        return "NaN" if np.isnan(number) else "Infinity" if number > 0 else "-Infinity"
-    if isinstance(value, np.integer):
-        return int(value)
-    return value

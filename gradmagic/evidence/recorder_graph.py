@@ -42,6 +42,7 @@ import tensorflow as tf
 
 from gradmagic.core import keras_adapter
 from gradmagic.core.errors import describe_error
+from gradmagic.evidence.facts.recording import Slot
 
 HEAD = ("loss", "loss_scale", "loss_known")
 # zero_units: entries of a rank-1 variable (a bias: one per unit) whose gradient was exactly 0
@@ -52,16 +53,20 @@ BATCHED_CELLS = 1 << 16  # rank-1 gradients are reduced together, in blocks of a
 _stash = threading.local()
 
 
-@dataclass
-class Slot:
-    """One trainable variable as the recorder sees it."""
-
-    path: str
-    layer: str | None
-    size: int
-    kernel: bool
-    sparse: bool = False
-    units: int = 0  # entries of a rank-1 variable (a bias's units); 0 for kernels and scalars
+def slots_for(model: Any) -> list[Slot]:
+    """One slot per trainable variable of ``model``, in its order (forward order, also inside
+    sub-models), each owned by the innermost layer that holds it."""
+    owners: dict[int, str] = {}
+    for layer in keras_adapter.flatten_layers(model):  # parents before children: the innermost wins
+        for variable in layer.weights:
+            owners[id(variable)] = layer.name
+    slots = []
+    for variable in model.trainable_variables:
+        shape = tuple(int(d) for d in variable.shape)
+        size = int(np.prod(shape)) if shape else 1
+        slots.append(Slot(path=str(getattr(variable, "path", variable.name)), layer=owners.get(id(variable)),
+                          size=size, kernel=len(shape) >= 2, units=size if len(shape) == 1 else 0))
+    return slots
 
 
 def column(slot: int, name: str) -> int:
@@ -111,16 +116,18 @@ class GraphRecorder:
     a later ``fit`` reuses this recorder's train function only with the same one.
     """
 
-    def __init__(self, model: Any, optimizer: Any, slots: list[Slot], capacity: int) -> None:
+    def __init__(self, model: Any, optimizer: Any, capacity: int) -> None:
         self.model = model
         self.optimizer = optimizer
-        self.slots = slots
         self.capacity = capacity
-        variables = list(model.trainable_variables)
-        self._index = {id(v): i for i, v in enumerate(variables)}
-        self.variable_ids = [id(v) for v in variables]
+        self.slots: list[Slot] = []
+        self.variable_ids: list[int] = []
+        self._index: dict[int, int] = {}
+        self._by_path: dict[str, int] = {}
+        self._empty = empty_row(0)
+        self.buffer: tf.Variable | None = None
+        self.counter: tf.Variable | None = None
         self.offset = 0  # steps written by earlier fits that reused this recorder's train function
-        self._by_path = {s.path: i for i, s in enumerate(slots)}
         self.read_count = 0
         self.dropped = 0
         self.traces = 0  # apply calls recorded while tracing
@@ -134,11 +141,36 @@ class GraphRecorder:
         self._covered: dict[int, int] = {}  # inner optimizers of wrappers applying now (any thread)
         self._lock = threading.Lock()
         self._restore: list[Callable[[], None]] = []
-        self._empty = empty_row(len(slots))
         self.staging: tf.Variable | None = None
-        with tf.init_scope():
-            self.buffer = tf.Variable(np.tile(self._empty, (capacity, 1)), trainable=False, name="gradmagic_steps")
-            self.counter = tf.Variable(tf.constant(0, tf.int64), trainable=False, name="gradmagic_step")
+        self.start()
+
+    @property
+    def started(self) -> bool:
+        return self.counter is not None
+
+    def start(self) -> None:
+        """Make the slots of the model's trainable variables and the buffer their rows go to.
+
+        Runs when the recorder is made, or, for a model whose weights do not exist yet (a custom
+        ``train_step`` builds them when Keras first traces it), at that trace's first ``apply``
+        (or the step's end): the weights exist there, and no extra trace is needed to make them.
+        """
+        if self.started:
+            return
+        with self._lock:
+            if self.started or not self.model.trainable_variables:
+                return
+            variables = list(self.model.trainable_variables)
+            slots = slots_for(self.model)
+            empty = empty_row(len(slots))
+            # made eagerly and outside any strategy: they outlive the trace and stay one variable each
+            buffer = keras_adapter.plain_variable(np.tile(empty, (self.capacity, 1)), "gradmagic_steps")
+            counter = keras_adapter.plain_variable(np.int64(0), "gradmagic_step")
+            self.slots, self._empty, self.buffer = slots, empty, buffer
+            self._index = {id(v): i for i, v in enumerate(variables)}
+            self.variable_ids = [id(v) for v in variables]
+            self._by_path = {s.path: i for i, s in enumerate(slots)}
+            self.counter = counter  # last: ``started`` from here on
 
     # -- install / remove -----------------------------------------------------------------
     def install(self) -> None:
@@ -181,6 +213,9 @@ class GraphRecorder:
         return self._local.steps
 
     def _close(self, step: _Step) -> None:
+        self.start()
+        if not self.started:  # the step has no trainable weight: no row
+            return
         self.loss_parts = max(self.loss_parts, len(step.losses))
         inputs, spec = _plan(step.entries, step.scales, step.losses, step.loss_scale, self.slots, partial=False)
         if not _distributed():
@@ -265,6 +300,7 @@ class GraphRecorder:
                 self._covered[id(inner)] -= 1
 
     def _before(self, optimizer: Any, grads: list, variables: list | None) -> tuple | None:
+        self.start()
         variables = list(variables) if variables is not None else keras_adapter.optimizer_variables(optimizer)
         slots = [self._slot_of(v) for v in variables]
         if all(s is None for s in slots):
@@ -321,9 +357,8 @@ class GraphRecorder:
         """An apply inside a ``tf.cond``/loop of the step: its columns wait in the staging row
         (its loss is not counted); the step's row takes them when that branch ran."""
         if self.staging is None:
-            with tf.init_scope():
-                self.staging = tf.Variable(np.full(len(self._empty), ABSENT, np.float32), trainable=False,
-                                           name="gradmagic_staged")
+            self.staging = keras_adapter.plain_variable(np.full(len(self._empty), ABSENT, np.float32),
+                                                        "gradmagic_staged")
         inputs, spec = _plan(entries, scales, [], -1, self.slots, partial=True)
         row = _step_row(*inputs, spec)
         self.staging.assign(tf.where(tf.not_equal(row, ABSENT), row, self.staging.read_value()))
@@ -345,12 +380,14 @@ class GraphRecorder:
     # -- on the host ----------------------------------------------------------------------
     def start_fit(self) -> None:
         """A new ``fit`` reuses this recorder: its steps count from 1 again, earlier rows are not its own."""
-        self.read_count = self.offset = int(self.counter.numpy())
+        self.read_count = self.offset = int(self.counter.numpy()) if self.started else 0
         self.dropped = 0
         self.trace_errors.clear()
 
     def read(self) -> tuple[int, np.ndarray] | None:
         """Rows written since the last read: ``(first step, rows)``; None when there are none."""
+        if not self.started:
+            return None
         count = int(self.counter.numpy())
         new = count - self.read_count
         if new <= 0:

@@ -1,17 +1,28 @@
-"""Small libcst rewrites that rules combine into fixes. Each returns new source or None."""
+"""The libcst ground the edits in ``gradmagic.fixes`` stand on: the one parse, the one statement
+finder, call and keyword rewrites. Each edit returns new source, or None when it cannot apply."""
 
 from __future__ import annotations
 
-from typing import Callable
+import ast
+from collections.abc import Callable
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 
-def _parse(source: str) -> MetadataWrapper | None:
+def parse(source: str) -> MetadataWrapper | None:
+    """``source`` as a libcst module with position metadata, or None when it does not parse."""
     try:
         return MetadataWrapper(cst.parse_module(source))
     except cst.ParserSyntaxError:
+        return None
+
+
+def syntax_tree(source: str) -> ast.Module | None:
+    """``source`` as an ``ast`` module (for lookups; edits go through libcst), or None."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
         return None
 
 
@@ -22,7 +33,7 @@ def transform(source: str, transformer: cst.CSTTransformer,
     None when the source does not parse or the transformer made no change: its ``done``
     flag, or ``changed()`` when given.
     """
-    wrapper = _parse(source)
+    wrapper = parse(source)
     if wrapper is None:
         return None
     new_module = wrapper.visit(transformer)
@@ -144,25 +155,11 @@ def insert_after_line(source: str, line: int, text: str) -> str:
     lines = source.splitlines(keepends=True)
     anchor = lines[line - 1] if 0 < line <= len(lines) else ""
     indent = anchor[: len(anchor) - len(anchor.lstrip())]
-    end = _statement_end(source, line)
+    tree = syntax_tree(source)
+    found = simple_statements_at(tree, line) if tree is not None else []
+    end = max([line, *(node.end_lineno or node.lineno for node in found)])
     block = "".join(f"{indent}{piece}\n" for piece in text.splitlines())
     return "".join(lines[:end]) + block + "".join(lines[end:])
-
-
-def _statement_end(source: str, line: int) -> int:
-    """The last line of the simple statement that starts on or spans ``line``."""
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return line
-    best = line
-    for node in ast.walk(tree):
-        if isinstance(node, ast.stmt) and not hasattr(node, "body"):
-            if node.lineno <= line <= (node.end_lineno or node.lineno):
-                best = max(best, node.end_lineno or node.lineno)
-    return best
 
 
 class _DecoratorRemover(cst.CSTTransformer):
@@ -193,21 +190,24 @@ def remove_decorator(source: str, function: str, decorator_names: tuple[str, ...
     return transform(source, _DecoratorRemover(function, is_target))
 
 
+def simple_statements_at(tree: ast.Module, line: int) -> list[ast.stmt]:
+    """The simple statements (no body of their own) that span ``line``, in source order."""
+    found = [node for node in ast.walk(tree) if isinstance(node, ast.stmt) and not hasattr(node, "body")
+             and node.lineno <= line <= (node.end_lineno or node.lineno)]
+    return sorted(found, key=lambda node: (node.lineno, node.col_offset))
+
+
+def statement_at(tree: ast.Module, line: int) -> ast.stmt | None:
+    """The innermost simple statement that spans ``line`` (the first of the shortest), or None."""
+    found = simple_statements_at(tree, line)
+    return min(found, key=lambda node: (node.end_lineno or node.lineno) - node.lineno) if found else None
+
+
 def statement_span(source: str, line: int) -> tuple[int, int] | None:
     """First and last line of the innermost simple statement that spans ``line``."""
-    import ast
-
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    best = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.stmt) and not hasattr(node, "body"):
-            end = node.end_lineno or node.lineno
-            if node.lineno <= line <= end and (best is None or end - node.lineno < best[1] - best[0]):
-                best = (node.lineno, end)
-    return best
+    tree = syntax_tree(source)
+    statement = statement_at(tree, line) if tree is not None else None
+    return (statement.lineno, statement.end_lineno or statement.lineno) if statement is not None else None
 
 
 def insert_around_statement(source: str, line: int, before: str | None = None, after: str | None = None) -> str | None:
@@ -247,3 +247,88 @@ class _AssignedValue(cst.CSTTransformer):
 def replace_assigned_value(source: str, line: int, name: str, code: str) -> str | None:
     """``name = <old>`` on ``line`` -> ``name = <code>``."""
     return transform(source, _AssignedValue(line, name, code))
+
+
+class _Replace(cst.CSTTransformer):
+    """Replace the expressions spanning exactly ``(line, column, end line, end column)`` (ast positions)."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, spans: set[tuple[int, int, int, int]],
+                 build: Callable[[cst.CSTNode], cst.CSTNode | None]) -> None:
+        self.spans, self.build = spans, build
+        self.done = False
+
+    def on_leave(self, original: cst.CSTNode, updated: cst.CSTNode):
+        if not self.spans or not isinstance(original, cst.BaseExpression):
+            return updated
+        position = self.get_metadata(PositionProvider, original, None)
+        if position is None:
+            return updated
+        span = (position.start.line, position.start.column, position.end.line, position.end.column)
+        if span not in self.spans:
+            return updated
+        replacement = self.build(updated)
+        if replacement is None:
+            return updated
+        self.spans = self.spans - {span}  # each span once
+        self.done = True
+        return replacement
+
+
+def ast_span(node: ast.expr) -> tuple[int, int, int, int]:
+    """``(line, column, end line, end column)`` of an ``ast`` expression, as libcst positions count them."""
+    return node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0
+
+
+def replace_node(source: str, node: ast.expr, build: Callable[[cst.CSTNode], cst.CSTNode | None]) -> str | None:
+    """Rewrite the expression that ``ast`` found at ``node``'s position."""
+    return replace_spans(source, [ast_span(node)], build)
+
+
+def replace_spans(source: str, spans: list[tuple[int, int, int, int]],
+                  build: Callable[[cst.CSTNode], cst.CSTNode | None]) -> str | None:
+    """Rewrite every expression at one of ``spans`` (ast positions) in one pass: inner ones first."""
+    return transform(source, _Replace(set(spans), build))
+
+
+def compile_call(tree: ast.Module | None, fit_line: int | None) -> ast.Call | None:
+    """The ``.compile(...)`` call for the model fitted on ``fit_line``: the last one before it
+    on the same receiver (``model.compile`` for ``model.fit``), else the last one before it."""
+    if tree is None:
+        return None
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+             and node.func.attr == "compile"]
+    if not calls:
+        return None
+    receiver = None
+    if fit_line is not None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ("fit", "train_on_batch") and node.lineno <= fit_line <= (node.end_lineno or 0):
+                receiver = ast.unparse(node.func.value)
+    before = [c for c in calls if fit_line is None or c.lineno <= fit_line]
+    same = [c for c in before if receiver and ast.unparse(c.func.value) == receiver]
+    chosen = same or before or calls
+    return max(chosen, key=lambda c: c.lineno)
+
+
+class _DictEditor(cst.CSTTransformer):
+    def __init__(self, keys: list[str], edit: Callable[[cst.Dict], cst.BaseExpression]) -> None:
+        self.wanted, self.edit = sorted(keys), edit
+        self.done = False
+
+    def leave_Dict(self, original: cst.Dict, updated: cst.Dict) -> cst.BaseExpression:
+        if self.done:
+            return updated
+        found = [e.key.evaluated_value for e in updated.elements
+                 if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)]
+        if len(found) != len(updated.elements) or sorted(found) != self.wanted:
+            return updated
+        self.done = True
+        return self.edit(updated)
+
+
+def edit_dict(source: str, keys: list[str], edit: Callable[[cst.Dict], cst.BaseExpression]) -> str | None:
+    """Apply ``edit`` to the first dict literal whose string keys are exactly ``keys``."""
+    return transform(source, _DictEditor(keys, edit))

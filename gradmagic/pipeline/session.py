@@ -22,7 +22,9 @@ from gradmagic.core import keras_adapter
 from gradmagic.core.source import SourceUnit
 from gradmagic.core.tracebacks import strip_gradmagic_frames
 from gradmagic.capture.interception import creation_line, filtered_like_keras, user_warnings
+from gradmagic.capture.live_fit import LiveFit
 from gradmagic.evidence.batches import PROBE_ROWS, FitArguments, first_item_served, sample_fit_data
+from gradmagic.evidence.compiled import describe_loss, optimizer_state
 from gradmagic.evidence.fit_evidence import FitEvidence, FitException
 from gradmagic.evidence.model_info import describe_model, enclosing_models
 from gradmagic.evidence.preflight import run_preflight
@@ -31,11 +33,12 @@ from gradmagic.evidence.probe import (
     gradients_stay_zero,
     probe_after_fit,
     run_probe,
+    traced_layer_order,
     watching_the_step,
 )
 from gradmagic.evidence.recorder import recording
 from gradmagic.core.errors import describe_error
-from gradmagic.report.flow_graph import record_graph
+from gradmagic.report.flow_graph import needs_traced_order, record_graph
 from gradmagic.report.model import FitRecord, Report
 from gradmagic.report.writer import ReportWriter
 from gradmagic.rules.registry import REPORT_POLICY, run_rules
@@ -60,6 +63,9 @@ class CheckSession:
         self.evidence: list[FitEvidence] = []
         self.layer_lines: dict[int, int] = {}
         self._models: list[weakref.ref] = []  # every keras.Model created while active
+        # id() -> (live object, its number): models and optimizers the evidence refers to by number; kept
+        # alive for the check so that no other object takes their id()
+        self._identities: dict[int, tuple[Any, int]] = {}
         self._saved: dict[str, Any] = {}
         self._seen_batches: set[tuple[int, int | None]] = set()
         self._started = 0.0
@@ -139,9 +145,9 @@ class CheckSession:
     def _run_fit(self, method: str, original: Callable, model: keras.Model, line: int | None,
                  args: tuple, kwargs: dict) -> Any:
         __tracebackhide__ = True
-        evidence = None
+        evidence, live = None, None
         try:
-            evidence, args, kwargs = self._before_fit(method, original, model, line, args, kwargs)
+            evidence, live, args, kwargs = self._before_fit(method, original, model, line, args, kwargs)
         except Exception as error:  # noqa: BLE001 - gradmagic must never stop the user's fit
             self._notice(f"gradmagic could not prepare this {method} call ({describe_error(error)})")
 
@@ -151,12 +157,14 @@ class CheckSession:
                 evidence.status = "completed"
         else:
             watch = StepWatch()
-            result, raised = self._call_fit(original, model, args, kwargs, evidence, watch)
+            result, raised = self._call_fit(original, model, args, kwargs, evidence, live, watch)
             if evidence is not None:
                 evidence.train_function_after = keras_adapter.train_function_id(model)
-                self._probe_after(evidence, model, watch, raised)
+                self._probe_after(evidence, live, watch, raised)
+                self._note_layer_order(evidence, watch)
 
         if evidence is not None:
+            self._measure_after(evidence, model)
             self._record(evidence)
         if raised is not None:
             if isinstance(raised, KeyboardInterrupt) or self.reraise:
@@ -175,57 +183,79 @@ class CheckSession:
         for name, value in replacements.items():
             fit_args.arguments[name] = value
             args, kwargs = FitArguments.place(method, args, kwargs, name, value)
+        live = LiveFit(model=model, loss=keras_adapter.compiled_loss_config(model), arguments=fit_args.arguments,
+                       batch=sample)
         evidence = FitEvidence(
             index=index,
             line=line,
             method=method,
-            model=model,
+            model_identity=self._identity(model),
             model_info=describe_model(model, self.layer_lines),
-            data=sample,
+            data=sample.facts,
             custom_train_step=keras_adapter.has_custom_train_step(model),
             compiled=keras_adapter.is_compiled(model),
-            loss_config=keras_adapter.compiled_loss_config(model),
-            fit_kwargs=fit_args.arguments,
+            loss=describe_loss(live.loss),
+            run_eagerly=keras_adapter.runs_eagerly(model),
         )
         evidence.train_function_before = keras_adapter.train_function_id(model)
         evidence.enclosing_models = enclosing_models(
             model, [m for ref in self._models if (m := ref()) is not None], self.layer_lines)
         self.evidence.append(evidence)
         try:
-            evidence.preflight = run_preflight(evidence, self.source)
+            evidence.preflight = run_preflight(evidence, self.source, live)
         except Exception as error:  # noqa: BLE001
             self._notice(f"the pre-flight checks failed ({describe_error(error)})")
-        # probed now when no fit will trace the step, when the first batch holds NaN/Inf (what one step on it
-        # does is measured on the weights as they are before that step), or when a custom train_step's model
-        # has no weights yet (the probe's trace builds them, so the recorder can watch them); otherwise after
-        # the fit, and only if the fit asks for it
-        unbuilt_step = evidence.custom_train_step and not model.trainable_variables
-        if self.probe and evidence.compiled and (not self.train or unbuilt_step
-                                                 or _first_batch_nonfinite(evidence.preflight)):
+        # probed now when no fit will trace the step, or when the first batch holds NaN/Inf (what one step on it
+        # does is measured on the weights as they are before that step); otherwise after the fit, and only if
+        # the fit asks for it (a model without weights yet gets them in Keras's own trace: see the recorder)
+        if self.probe and evidence.compiled and (not self.train or _first_batch_nonfinite(evidence.preflight)):
             try:
                 evidence.probe = run_probe(model, sample, self.source)
             except Exception as error:  # noqa: BLE001
                 self._notice(f"the gradient probe failed ({describe_error(error)})")
             evidence.model_info = describe_model(model, self.layer_lines)
-        return evidence, args, kwargs
+        return evidence, live, args, kwargs
 
-    def _probe_after(self, evidence: FitEvidence, model: keras.Model, watch: StepWatch,
+    def _identity(self, thing: Any) -> int:
+        """A number for a live object, the same for it throughout this check."""
+        key = id(thing)
+        if key not in self._identities:
+            self._identities[key] = (thing, len(self._identities) + 1)
+        return self._identities[key][1]
+
+    def _measure_after(self, evidence: FitEvidence, model: keras.Model) -> None:
+        """What the call left behind that the rules read: the optimizer (a failed step has built it)."""
+        try:
+            evidence.optimizer = optimizer_state(model, self._identity)
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"the optimizer could not be described ({describe_error(error)})")
+
+    def _probe_after(self, evidence: FitEvidence, live: LiveFit, watch: StepWatch,
                      raised: BaseException | None) -> None:
         """The gradient probe, run only when the fit asks for it (see ``probe_after_fit``)."""
         if not self.probe or not evidence.compiled or evidence.probe is not None or isinstance(raised, KeyboardInterrupt):
             return
         try:
-            evidence.probe = probe_after_fit(model, evidence.data, self.source, watch, raised,
+            evidence.probe = probe_after_fit(live.model, live.batch, self.source, watch, raised,
                                              zero_gradients=gradients_stay_zero(evidence.recording))
         except Exception as error:  # noqa: BLE001
             self._notice(f"the gradient probe failed ({describe_error(error)})")
-        evidence.model_info = describe_model(model, self.layer_lines)
+        evidence.model_info = describe_model(live.model, self.layer_lines)
 
-    def _call_fit(self, original, model, args, kwargs, evidence, watch: StepWatch):
+    def _note_layer_order(self, evidence: FitEvidence, watch: StepWatch) -> None:
+        """The order the traced step called the layers in, for a model whose structure does not give it."""
+        if not needs_traced_order(evidence.model_info.layers):
+            return
+        try:
+            evidence.traced_layer_order = traced_layer_order(watch, evidence.model_info)
+        except Exception as error:  # noqa: BLE001
+            self._notice(f"the order of the layers could not be traced ({describe_error(error)})")
+
+    def _call_fit(self, original, model, args, kwargs, evidence, live: LiveFit | None, watch: StepWatch):
         __tracebackhide__ = True
         try:
-            with self._watching(evidence, watch), self._first_item(evidence, args, kwargs), \
-                    self._recording(evidence) as add_recorder:
+            with self._watching(evidence, watch), self._first_item(evidence, live, args, kwargs), \
+                    self._recording(evidence, live) as add_recorder:
                 if add_recorder is not None:  # the recorder's internal callback joins fit's callbacks
                     args, kwargs = add_recorder(args, kwargs)
                 result = original(model, *args, **kwargs)
@@ -237,22 +267,22 @@ class CheckSession:
             return None, error
         return result, None
 
-    def _first_item(self, evidence: FitEvidence | None, args: tuple, kwargs: dict):
+    def _first_item(self, evidence: FitEvidence | None, live: LiveFit | None, args: tuple, kwargs: dict):
         """A ``PyDataset`` sampled before the fit serves that item to Keras's first ``[0]`` (no extra call)."""
-        if evidence is None or evidence.data.kind != "pydataset" or evidence.data.element is None:
+        if evidence is None or live is None or live.batch.kind != "pydataset" or live.batch.element is None:
             return contextlib.nullcontext()
-        dataset = FitArguments.bind(evidence.method, evidence.model, args, kwargs).arguments.get("x")
-        return first_item_served(dataset, evidence.data.element)
+        dataset = FitArguments.bind(evidence.method, live.model, args, kwargs).arguments.get("x")
+        return first_item_served(dataset, live.batch.element)
 
     def _watching(self, evidence: FitEvidence | None, watch: StepWatch):
         if evidence is None or not self.probe or not evidence.compiled:
             return contextlib.nullcontext()
         return watching_the_step(watch, self.source)
 
-    def _recording(self, evidence: FitEvidence | None):
-        if evidence is None or not self.options.get("record", True):
+    def _recording(self, evidence: FitEvidence | None, live: LiveFit | None):
+        if evidence is None or live is None or not self.options.get("record", True):
             return contextlib.nullcontext()
-        return recording(evidence, self._emit, self.options)
+        return recording(evidence, live, self._emit, self.options)
 
     def _mark(self, evidence: FitEvidence | None, status: str, error: BaseException) -> None:
         if evidence is None:

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from gradmagic.evidence.fit_evidence import FitEvidence
-from gradmagic.evidence.model_info import LayerInfo
+from gradmagic.evidence.facts.model import LayerInfo
 from gradmagic.report.model import Finding, Report
 
 LOSS_NODE = "__loss__"
@@ -132,10 +132,19 @@ def _state(layer: LayerInfo, entry: dict[str, Any] | None) -> str:
 
 
 
-class _Structure:
-    """Leaf layers, nesting groups and edges between leaves (nested models opened up)."""
+def needs_traced_order(layers: list[LayerInfo]) -> bool:
+    """Some model among ``layers`` (a subclassed one) holds several layers with no recorded edge between
+    them: only the traced call says in which order it calls them."""
+    return bool(_Structure(layers).unlinked_groups())
 
-    def __init__(self, layers: list[LayerInfo]) -> None:
+
+class _Structure:
+    """Leaf layers, nesting groups and edges between leaves (nested models opened up).
+
+    ``call_order`` (layer and sub-model names in the order the traced step computed them) orders the
+    members of a subclassed model, which records no edges: without it they follow creation order."""
+
+    def __init__(self, layers: list[LayerInfo], call_order: list[str] | None = None) -> None:
         self.layers = {layer.name: layer for layer in layers}
         self.order = [layer.name for layer in layers]
         self.parent: dict[str, str | None] = {layer.name: layer.parent for layer in layers}
@@ -144,6 +153,7 @@ class _Structure:
         for name in self.order:
             self.children.setdefault(self.parent[name], []).append(name)
         self.containers = {name for name in self.order if name in self.children}
+        self.rank = {name: position for position, name in enumerate(call_order or [])}
         self.raw = self._raw_edges()
 
     def _adopt_nested_inputs(self) -> None:
@@ -159,14 +169,28 @@ class _Structure:
                 if owner is not None:
                     self.parent[name] = owner
 
+    def _recorded_edges(self) -> list[tuple[str, str, bool]]:
+        return [(source, layer.name, False) for layer in self.layers.values()
+                for source in layer.inbound if source in self.layers]
+
+    def unlinked_groups(self) -> list[str | None]:
+        """Models (None: the top level) whose several members have no recorded edge between them."""
+        edges = self._recorded_edges()
+        return [parent for parent, members in self.children.items()
+                if len(members) > 1 and not any(s in set(members) and t in set(members) for s, t, _ in edges)]
+
+    def _first_call(self, name: str) -> float:
+        """When the traced step first computed ``name`` or anything inside it (never: after all others)."""
+        inside = [self._first_call(child) for child in self.children.get(name, [])]
+        return min([self.rank.get(name, math.inf), *inside])
+
     def _raw_edges(self) -> list[tuple[str, str, bool]]:
-        edges = [(source, layer.name, False) for layer in self.layers.values()
-                 for source in layer.inbound if source in self.layers]
-        for parent, members in self.children.items():
-            inside = set(members)
-            if len(members) > 1 and not any(s in inside and t in inside for s, t, _ in edges):
-                # a subclassed model: no recorded graph, so show its layers in creation order
-                edges.extend((a, b, True) for a, b in zip(members, members[1:]))
+        edges = self._recorded_edges()
+        for parent in self.unlinked_groups():
+            # a subclassed model records no graph: chain its members in the order the traced step called
+            # them (``discriminator(generator(noise))``: generator first), else in creation order
+            members = sorted(self.children[parent], key=self._first_call)
+            edges.extend((a, b, True) for a, b in zip(members, members[1:]))
         return edges
 
     def _ends(self, group: str, want: str) -> list[str]:
@@ -265,7 +289,7 @@ def build_flow_graph(fit: FitEvidence, findings: list[Finding] | None = None) ->
     """The gradient-flow graph of one ``fit`` call, as plain JSON-ready data."""
     info = fit.model_info
     probe = fit.probe
-    structure = _Structure(info.layers)
+    structure = _Structure(info.layers, fit.traced_layer_order)
     stats = _layer_stats(fit)
     leaves = [name for name in structure.order if name not in structure.containers]
     group_of, groups = _name_groups(structure, leaves)

@@ -1,24 +1,28 @@
 """What the GM3xx rules share: reading the recorder's evidence, thresholds calibrated on the
-published ones, and the optimizer / layer / data edits their fixes make."""
+published ones, and choosing the optimizer / layer / data edits (in ``gradmagic.fixes``) their fixes make."""
 
 from __future__ import annotations
 
-import ast
 import math
 from dataclasses import dataclass
-from typing import Callable
 
-import libcst as cst
 import numpy as np
 
-from gradmagic.evidence.activations import RELU_FAMILY, SATURATING
-from gradmagic.evidence.model_info import LayerInfo
-from gradmagic.evidence.recorder import Recording
-from gradmagic.fixes import cst as cst_edit
+from gradmagic.evidence.facts.model import LayerInfo
+from gradmagic.evidence.facts.recording import RELU_FAMILY, SATURATING, Recording
 from gradmagic.fixes import make_fix
-from gradmagic.rules._preflight_edits import compile_call, insert_data_lines
-from gradmagic.rules._shared import ensure_import
+from gradmagic.fixes.data import standardise_after
+from gradmagic.fixes.layers import LayerCall
+from gradmagic.fixes.layers import layer_keyword as call_keyword
+from gradmagic.fixes.optimizers import (
+    AppliedOptimizer,
+    rate_code,
+    set_learning_rate,
+    set_optimizer_arguments,
+)
+from gradmagic.fixes.optimizers import optimizer_line as optimizer_line_in
 from gradmagic.report.model import Fix
+from gradmagic.rules._shared import layer_call as layer_call_of
 from gradmagic.rules.base import RuleContext
 
 # AUTOTRAINER (Zhang et al., ICSE 2021) and DeepDiagnosis (Wardat et al., ICSE 2022)
@@ -37,11 +41,6 @@ TREND_MIN_STEPS = 20  # fewer steps say nothing about the loss trend
 PLATEAU_CHANGE = 0.01
 DIED_MARGIN = 0.3  # dead fraction at the end minus before the first step: units that died while training
 
-OPTIMIZER_CLASSES = {
-    "adam": "Adam", "adamw": "AdamW", "sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad",
-    "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "Nadam", "ftrl": "Ftrl", "lion": "Lion",
-    "lamb": "Lamb", "adafactor": "Adafactor",
-}
 ADAPTIVE = {"Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "Nadam", "Lion", "Lamb", "Adafactor", "Adadelta"}
 
 
@@ -110,6 +109,7 @@ class LossTrend:
     highest: float
     steps: int
     initial: float  # the first few steps only
+    by_epoch: bool = True  # start and end are the first and last epochs (else the first and last quarters of the steps)
 
     @property
     def change(self) -> float:
@@ -132,7 +132,8 @@ def loss_trend(rec: Recording) -> LossTrend | None:
     ends = sorted(set(rec.epoch_ends))
     first = steps <= ends[0] if len(ends) >= 2 else np.zeros(len(mean), bool)
     last = steps > ends[-2] if len(ends) >= 2 else np.zeros(len(mean), bool)
-    if not first.any() or not last.any() or first.all():
+    by_epoch = not (not first.any() or not last.any() or first.all())
+    if not by_epoch:
         quarter = max(1, len(mean) // 4)  # one epoch, or an epoch that ended in NaN: quarters of the steps
         first = np.zeros(len(mean), bool)
         first[:quarter] = True
@@ -143,7 +144,7 @@ def loss_trend(rec: Recording) -> LossTrend | None:
     head = max(1, int(math.ceil(len(mean) * 0.05)))
     initial = float(np.average(mean[:head], weights=counts[:head]))
     return LossTrend(start=start, end=end, lowest=float(mean.min()), highest=float(mean.max()), steps=rec.steps,
-                     initial=initial)
+                     initial=initial, by_epoch=by_epoch)
 
 
 def loss_diverged(rec: Recording) -> bool:
@@ -155,6 +156,46 @@ def loss_diverged(rec: Recording) -> bool:
     base = max(trend.initial, 1e-12)
     grew = trend.highest >= 10 * base or trend.end >= 3 * base
     return grew or (exploded and trend.highest > trend.initial)
+
+
+@dataclass
+class NonfiniteLoss:
+    """How the loss stopped being finite, as the recording saw it: every rule says it with these numbers."""
+
+    step: int  # the first step whose loss was NaN/Inf
+    value: str  # "NaN", "Inf" or "-Inf": the loss at that step
+    last: str | None  # the loss of the last recorded step, when NaN/Inf (None: finite again by then)
+    last_step: int
+    last_value: float  # the loss of the last recorded step (NaN/Inf, or finite again)
+    stayed: bool  # no finite loss recorded after ``step``
+
+    def said(self) -> str:
+        """``the loss was NaN from step 3 on``, as a message puts it."""
+        if self.stayed and self.last == self.value:
+            return f"the loss was {self.value} from step {self.step} on"
+        if self.stayed and self.last is not None:
+            return (f"the loss was {self.value} at step {self.step}, then NaN/Inf to the end "
+                    f"({self.last} at the last step, {self.last_step})")
+        return f"the loss was {self.value} at step {self.step}"
+
+
+def spelled(value: float) -> str:
+    """``NaN``, ``Inf`` or ``-Inf`` for a non-finite number."""
+    return "NaN" if math.isnan(value) else "Inf" if value > 0 else "-Inf"
+
+
+def nonfinite_loss(rec: Recording) -> NonfiniteLoss | None:
+    """When and how the loss turned NaN/Inf, and whether it ever came back; None when it stayed finite."""
+    event = rec.nonfinite.get("loss")
+    if event is None or not rec.loss_known:
+        return None
+    data = rec.series("loss")
+    after = data["steps"] > event.step
+    stayed = not np.isfinite(data["mean"][after]).any()
+    last = float(rec.history.last[rec.history.index["loss"]])
+    first = event.loss if event.loss is not None and not math.isfinite(event.loss) else math.nan
+    return NonfiniteLoss(step=event.step, value=spelled(first), last=None if math.isfinite(last) else spelled(last),
+                         last_step=rec.steps, last_value=last, stayed=stayed and not math.isfinite(last))
 
 
 def median_update_ratio(rec: Recording) -> float | None:
@@ -227,148 +268,38 @@ def round_rate(value: float) -> float:
     return float(10.0 ** round(math.log10(value)))
 
 
-def rate_code(value: float) -> str:
-    return format(value, "g")
+# -- fixes: the optimizer ----------------------------------------------------------------
+def applied_optimizer(ctx: RuleContext, layer: str | None = None) -> AppliedOptimizer | None:
+    """The recorded optimizer (of ``layer``) that a custom train step applies itself, None otherwise."""
+    rec = ctx.fit.recording
+    if not ctx.fit.custom_train_step or not isinstance(rec, Recording) or not rec.optimizers:
+        return None
+    wanted = optimizer_of(rec, layer)
+    return AppliedOptimizer(wanted.get("class"), wanted.get("learning_rate"))
 
 
-# -- fixes: the optimizer ---------------------------------------------------------------
 def optimizer_line(ctx: RuleContext, layer: str | None = None) -> int | None:
     """Where the optimizer (of ``layer``, when several train the model) is chosen: its
     constructor, else the ``compile`` call's argument."""
-    site = _optimizer_site(ctx, layer)
-    return site[1] if site else None
+    return optimizer_line_in(ctx.source.tree, ctx.fit.line, applied_optimizer(ctx, layer))
 
 
-def _optimizer_site(ctx: RuleContext, layer: str | None = None) -> tuple[str, int] | None:
-    """``("call", line)`` of an optimizer constructor, ``("compile", line)`` of a compile call
-    whose optimizer is a string or missing."""
-    tree = ctx.source.tree
-    call = compile_call(tree, ctx.fit.line)
-    if call is None:
-        return None
-    value = next((k.value for k in call.keywords if k.arg == "optimizer"), call.args[0] if call.args else None)
-    if value is None and ctx.fit.custom_train_step:  # the train step applies its own optimizers
-        line = _constructed_optimizer(ctx, layer)
-        if line is not None:
-            return "call", line
-    if isinstance(value, ast.Call) and _optimizer_class(value):
-        return "call", value.lineno
-    if isinstance(value, ast.Name):
-        assigned = _assignment_of(tree, value.id, call.lineno)
-        if assigned is not None:
-            return "call", assigned.lineno
-        return None
-    if value is None or (isinstance(value, ast.Constant) and isinstance(value.value, str)):
-        return "compile", value.lineno if value is not None else call.lineno
-    return None
-
-
-def _constructed_optimizer(ctx: RuleContext, layer: str | None) -> int | None:
-    """The line of the optimizer constructor in the source that matches the recorded optimizer
-    of ``layer`` (class, then learning rate), for a train step that applies its own optimizers."""
-    rec = ctx.fit.recording
-    if not isinstance(rec, Recording) or not rec.optimizers:
-        return None
-    wanted = optimizer_of(rec, layer)
-    best, best_score = None, 0
-    for node in ast.walk(ctx.source.tree):
-        if not isinstance(node, ast.Call) or _optimizer_class(node) is None:
-            continue
-        score = 2 * (_optimizer_class(node) == wanted.get("class"))
-        rate = _literal_rate(node)
-        if score and rate is not None and wanted.get("learning_rate") is not None \
-                and math.isclose(rate, wanted["learning_rate"], rel_tol=1e-6):
-            score += 1
-        if score > best_score or (score == best_score and best is not None and node.lineno < best.lineno):
-            best, best_score = node, score
-    return best.lineno if best is not None else None
-
-
-def _literal_rate(call: ast.Call) -> float | None:
-    value = next((k.value for k in call.keywords if k.arg == "learning_rate"), call.args[0] if call.args else None)
-    try:
-        rate = ast.literal_eval(value) if value is not None else None
-    except Exception:  # noqa: BLE001 - not a literal
-        return None
-    return float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
-
-
-def _optimizer_class(call: ast.Call) -> str | None:
-    name = ast.unparse(call.func).rsplit(".", 1)[-1]
-    return name if name in OPTIMIZER_CLASSES.values() else None
-
-
-def _assignment_of(tree: ast.Module, name: str, before: int) -> ast.Call | None:
-    found = None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and node.lineno < before and isinstance(node.value, ast.Call) \
-                and any(isinstance(t, ast.Name) and t.id == name for t in node.targets) \
-                and _optimizer_class(node.value):
-            if found is None or node.lineno > found.lineno:
-                found = node.value
-    return found
-
-
-def learning_rate_fix(ctx: RuleContext, rate: float | None, direction: str) -> list[Fix]:
-    """The fix that sets the learning rate to ``rate`` (``direction``: "lower" or "raise")."""
+def learning_rate_fix(ctx: RuleContext, rate: float | None, direction: str, layer: str | None = None,
+                      reason: str = "brings the measured update/weight ratio near 1e-3") -> list[Fix]:
+    """The fix that sets the learning rate (of ``layer``'s optimizer) to ``rate`` (``direction``:
+    "lower" or "raise")."""
     if rate is None:
         return []
+    patched = set_learning_rate(ctx.source.text, ctx.fit.line, rate, applied_optimizer(ctx, layer))
     fix = make_fix(f"{direction}-learning-rate", f"{direction} the learning rate to {rate_code(rate)}", "review",
-                   ctx.source.text, edit_optimizer(ctx, learning_rate=rate_code(rate)),
-                   "brings the measured update/weight ratio near 1e-3")
+                   ctx.source.text, patched, reason)
     return [fix] if fix else []
 
 
 def edit_optimizer(ctx: RuleContext, layer: str | None = None, **settings: str) -> str | None:
     """The source with the optimizer's (``layer``'s, when several train the model) keyword
-    arguments set (``learning_rate="0.001"``).
-
-    A string optimizer (``"adam"``) or a missing one becomes ``keras.optimizers.Adam(...)``.
-    """
-    source = ctx.source.text
-    site = _optimizer_site(ctx, layer)
-    if site is None:
-        return None
-    kind, line = site
-    if kind == "call":
-        patched = cst_edit.rewrite_call(source, line, lambda call: _is_optimizer_call(call),
-                                        lambda call: _with_settings(call, settings))
-        return patched
-    compile_node = compile_call(ctx.source.tree, ctx.fit.line)
-    value = next((k.value for k in compile_node.keywords if k.arg == "optimizer"),
-                 compile_node.args[0] if compile_node.args else None)
-    spelled = value.value.lower() if isinstance(value, ast.Constant) else "rmsprop"
-    class_name = OPTIMIZER_CLASSES.get(spelled)
-    if class_name is None:
-        return None
-    arguments = ", ".join(f"{key}={code}" for key, code in settings.items())
-    code = f"keras.optimizers.{class_name}({arguments})"
-
-    def rewrite(call: cst.Call) -> cst.Call | None:
-        if cst_edit.keyword(call, "optimizer") is not None or value is None:
-            return cst_edit.with_keyword(call, "optimizer", code)
-        args = list(call.args)
-        args[0] = args[0].with_changes(value=cst.parse_expression(code))
-        return call.with_changes(args=args)
-
-    patched = cst_edit.rewrite_call(source, compile_node.lineno, cst_edit.callee_is("compile"), rewrite)
-    return ensure_import(patched) if patched else None
-
-
-def _is_optimizer_call(call: cst.Call) -> bool:
-    return cst_edit.dotted_name(call.func).rsplit(".", 1)[-1] in OPTIMIZER_CLASSES.values()
-
-
-def _with_settings(call: cst.Call, settings: dict[str, str]) -> cst.Call:
-    for key, code in settings.items():
-        positional = [arg for arg in call.args if arg.keyword is None]
-        if key == "learning_rate" and cst_edit.keyword(call, key) is None and positional:
-            args = [arg.with_changes(value=cst.parse_expression(code)) if arg is positional[0] else arg
-                    for arg in call.args]
-            call = call.with_changes(args=args)
-        else:
-            call = cst_edit.with_keyword(call, key, code)
-    return call
+    arguments set (``clipnorm="1.0"``)."""
+    return set_optimizer_arguments(ctx.source.text, ctx.fit.line, settings, applied_optimizer(ctx, layer))
 
 
 def suggested_rate(rec: Recording, ratio: float | None, target: float = HEALTHY_UPDATE_RATIO,
@@ -391,44 +322,9 @@ def suggested_rate(rec: Recording, ratio: float | None, target: float = HEALTHY_
 
 
 # -- fixes: layers and data --------------------------------------------------------------
-def rewrite_layer_call(ctx: RuleContext, layer: LayerInfo | None,
-                       rewrite: Callable[[cst.Call], cst.BaseExpression | None]) -> str | None:
-    """Rewrite the call that creates ``layer`` (the call of its class on its line)."""
-    if layer is None or layer.line is None:
-        return None
-    return cst_edit.rewrite_call(ctx.source.text, layer.line, cst_edit.callee_is(layer.class_name), rewrite)
-
-
-def set_layer_keyword(ctx: RuleContext, layer: LayerInfo | None, name: str, code: str,
-                      source: str | None = None) -> str | None:
-    if layer is None or layer.line is None:
-        return None
-    return cst_edit.rewrite_call(source if source is not None else ctx.source.text, layer.line,
-                                 cst_edit.callee_is(layer.class_name),
-                                 lambda call: cst_edit.with_keyword(call, name, code))
-
-
-def swap_activation(ctx: RuleContext, layer: LayerInfo | None, new: str, source: str | None = None) -> str | None:
-    """``activation="relu"`` -> ``activation="<new>"``; a ``ReLU()``/``Activation`` layer likewise."""
-    if layer is None or layer.line is None:
-        return None
-
-    def rewrite(call: cst.Call) -> cst.BaseExpression | None:
-        if layer.class_name in ("ReLU", "Activation"):
-            prefix = cst_edit.dotted_name(call.func).rsplit(".", 1)[0]
-            prefix = f"{prefix}." if "." in cst_edit.dotted_name(call.func) else ""
-            return cst.parse_expression(f'{prefix}Activation("{new}")')
-        if cst_edit.keyword(call, "activation") is not None:
-            return cst_edit.with_keyword(call, "activation", f'"{new}"')
-        positional = [arg for arg in call.args if arg.keyword is None]
-        if len(positional) >= 2:
-            args = [arg.with_changes(value=cst.SimpleString(f'"{new}"')) if arg is positional[1] else arg
-                    for arg in call.args]
-            return call.with_changes(args=args)
-        return None
-
-    return cst_edit.rewrite_call(source if source is not None else ctx.source.text, layer.line,
-                                 cst_edit.callee_is(layer.class_name, "ReLU", "Activation"), rewrite)
+def layer_call(ctx: RuleContext, layer: LayerInfo | None) -> LayerCall | None:
+    """Where the checked source makes ``layer``."""
+    return layer_call_of(ctx.fit.model_info.layers, layer)
 
 
 def initializer_for(activation: str | None) -> str:
@@ -451,10 +347,7 @@ def standardise_inputs(ctx: RuleContext) -> tuple[str, str] | None:
     if found is None:
         return None
     name, line, stats = found
-    dims = len(stats.shape)
-    axes = "0" if dims <= 2 else "(" + ", ".join(str(i) for i in range(dims - 1)) + ")"
-    text = f"{name} = ({name} - {name}.mean(axis={axes})) / {{np}}.maximum({name}.std(axis={axes}), 1e-8)"
-    return insert_data_lines(ctx.source.text, line, text), name
+    return standardise_after(ctx.source.text, line, name, len(stats.shape)), name
 
 
 def input_scale(ctx: RuleContext) -> float | None:
@@ -499,78 +392,14 @@ def origin_line(ctx: RuleContext, origin: dict | None) -> int | None:
     return line
 
 
-# -- fixes: guarding an op that makes NaN ---------------------------------------------------
-GUARDS = {"Log": (("log",), "1e-7"), "Log1p": (("log1p",), "-1.0 + 1e-7"), "Sqrt": (("sqrt",), "1e-12"),
-          "Rsqrt": (("rsqrt",), "1e-12")}
-
-
-class _GuardCalls(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (cst.metadata.PositionProvider,)
-
-    def __init__(self, line: int, names: tuple[str, ...], floor: str) -> None:
-        self.line, self.names, self.floor = line, names, floor
-        self.count = 0
-
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        position = self.get_metadata(cst.metadata.PositionProvider, original)
-        dotted = cst_edit.dotted_name(updated.func)
-        if position.start.line != self.line or dotted.rsplit(".", 1)[-1] not in self.names or not updated.args:
-            return updated
-        root = dotted.split(".", 1)[0]
-        maximum = {"tf": "tf.maximum", "keras": "keras.ops.maximum", "ops": "ops.maximum",
-                   "K": "K.maximum"}.get(root)
-        if maximum is None:
-            return updated
-        argument = cst_edit.code_of(updated.args[0].value)
-        if argument.startswith(maximum + "("):
-            return updated
-        guarded = cst.parse_expression(f"{maximum}({argument}, {self.floor})")
-        self.count += 1
-        return updated.with_changes(args=[updated.args[0].with_changes(value=guarded), *updated.args[1:]])
-
-
-def guard_op(source: str, line: int, op: str | None) -> str | None:
-    """``tf.math.log(p)`` -> ``tf.math.log(tf.maximum(p, 1e-7))`` for every such call on ``line``."""
-    if op not in GUARDS:
-        return None
-    names, floor = GUARDS[op]
-    transformer = _GuardCalls(line, names, floor)
-    return cst_edit.transform(source, transformer, changed=lambda: bool(transformer.count))
-
-
-def layer_keyword(source: str, layer: LayerInfo, name: str) -> str | None:
+def layer_keyword(ctx: RuleContext, layer: LayerInfo, name: str) -> str | None:
     """The code of the ``name=`` argument of the call creating ``layer``, or None."""
-    found: list[str | None] = []
-
-    def look(call: cst.Call) -> None:
-        arg = cst_edit.keyword(call, name)
-        found.append(cst_edit.code_of(arg.value) if arg is not None else None)
-        return None
-
-    if layer.line is None:
-        return None
-    cst_edit.rewrite_call(source, layer.line, cst_edit.callee_is(layer.class_name), look)
-    return found[0] if found else None
+    return call_keyword(ctx.source.text, layer_call(ctx, layer), name)
 
 
-def layer_has_keyword(source: str, layer: LayerInfo, name: str, contains: tuple[str, ...] = ()) -> bool:
+def layer_has_keyword(ctx: RuleContext, layer: LayerInfo, name: str, contains: tuple[str, ...] = ()) -> bool:
     """The call creating ``layer`` passes ``name=`` (whose code mentions one of ``contains``, if given)."""
-    code = layer_keyword(source, layer, name)
+    code = layer_keyword(ctx, layer, name)
     if code is None:
         return False
     return not contains or any(word in code for word in contains)
-
-
-def edit_lines(source: str, layers: list[LayerInfo], edit: Callable[[str, LayerInfo], str | None]) -> str | None:
-    """Apply ``edit(source, layer)`` once per distinct line (a comprehension makes many layers on one)."""
-    seen: set[int] = set()
-    text = source
-    for layer in layers:
-        if layer.line in seen:
-            continue
-        seen.add(layer.line)
-        patched = edit(text, layer)
-        if patched is None:
-            return None
-        text = patched
-    return text if text != source else None

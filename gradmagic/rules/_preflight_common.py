@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Iterator
 
-from gradmagic.evidence.preflight import ArrayStats, OutputCheck, Preflight
+from gradmagic.evidence.data_origin import last_assignment
+from gradmagic.evidence.facts.model import LayerInfo
+from gradmagic.evidence.facts.preflight import ArrayStats, OutputCheck, Preflight
+from gradmagic.fixes import cst as cst_edit
+from gradmagic.fixes import data as data_edit
+from gradmagic.fixes import layers as layer_edit
+from gradmagic.fixes import losses as loss_edit
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.layers import LayerCall
+from gradmagic.fixes.losses import HeadLoss
 from gradmagic.report.model import Fix
-from gradmagic.rules import _preflight_edits as edits
+from gradmagic.rules._shared import layer_call
 from gradmagic.rules.base import RuleContext
 
 PROBABILISTIC = ("categorical", "sparse", "binary")
@@ -119,8 +128,16 @@ class Editor:
         preflight = preflight_of(self.ctx)
         return len(preflight.outputs) if preflight else 1
 
+    def head_loss(self, head: OutputCheck) -> HeadLoss:
+        """Which loss of ``compile`` is this head's."""
+        return HeadLoss(self.ctx.fit.line, head.index, (head.key, head.layer), self.head_count)
+
+    def layer_call(self, layer: LayerInfo | None) -> LayerCall | None:
+        """Where the source makes ``layer``."""
+        return layer_call(self.layers, layer)
+
     def loss_line(self, head: OutputCheck) -> int | None:
-        return edits.loss_line(self.ctx.source.tree, self.ctx.fit.line, head, self.head_count)
+        return loss_edit.loss_line(self.ctx.source.tree, self.head_loss(head))
 
     def head_line(self, head: OutputCheck) -> int | None:
         layer = head.units_layer or head.activation_layer
@@ -134,30 +151,33 @@ class Editor:
     def set_loss(self, source: str | None, head: OutputCheck, code: str) -> str | None:
         if source is None:
             return None
-        import ast
-
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            return None
-        return edits.set_head_loss(source, tree, self.ctx.fit.line, head, self.head_count, code)
+        return loss_edit.set_head_loss(source, self.head_loss(head), code)
 
     def set_from_logits(self, source: str | None, head: OutputCheck, value: bool) -> str | None:
         if source is None:
             return None
-        import ast
+        return loss_edit.set_from_logits(source, self.head_loss(head), value, head.loss.name,
+                                         self._loss_object_line(source, head))
 
-        return edits.set_from_logits(source, ast.parse(source), self.ctx.fit.line, head, self.head_count, value)
+    def _loss_object_line(self, source: str, head: OutputCheck) -> int | None:
+        """The line that builds the loss object compile names (``loss=loss_fn``), when it is a call."""
+        tree = cst_edit.syntax_tree(source)
+        expression = loss_edit.loss_expression(tree, self.head_loss(head))
+        if tree is None or not isinstance(expression, ast.Name):
+            return None
+        statement = last_assignment(tree, self.ctx.fit.line or expression.lineno, expression.id)
+        return statement.lineno if isinstance(getattr(statement, "value", None), ast.Call) else None
 
     def set_activation(self, source: str | None, head: OutputCheck, activation: str | None) -> str | None:
         if source is None:
             return None
-        return edits.set_activation(source, self.layers, head.activation_layer or head.units_layer, activation)
+        return layer_edit.set_activation(source, self.layer_call(head.activation_layer or head.units_layer),
+                                         activation)
 
     def set_units(self, source: str | None, head: OutputCheck, units: int) -> str | None:
         if source is None:
             return None
-        return edits.set_units(source, self.layers, head.units_layer, units)
+        return layer_edit.set_size(source, self.layer_call(head.units_layer), units)
 
     def fix(self, fix_id: str, title: str, after: str | None, reason: str, safety: str = "review") -> Fix | None:
         return make_fix(fix_id, title, safety, self.source, after, reason)
@@ -206,3 +226,60 @@ def reaches_targets(activation: str | None, targets: ArrayStats | None) -> bool:
         return True
     low, high = bounds
     return (low is None or targets.min >= low) and (high is None or targets.max <= high)
+
+
+# -- data lines ---------------------------------------------------------------------------------
+SPREAD_CALLS = ("std", "var", "nanstd", "nanvar")
+
+
+def plain_name(stats: ArrayStats) -> bool:
+    """The array is passed to ``fit`` as a plain variable whose defining line is known."""
+    origin = stats.origin
+    return bool(origin and origin.editable)
+
+
+def _spread_calls(node: ast.AST) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and
+            (getattr(n.func, "attr", None) or getattr(n.func, "id", None)) in SPREAD_CALLS]
+
+
+def _divisors(statement: ast.stmt) -> list[ast.AST]:
+    found: list[ast.AST] = []
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Div):
+        found.append(statement.value)
+    for node in ast.walk(statement):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            found.append(node.right)
+    return found
+
+
+def std_divisions(source: str, line: int | None) -> list[ast.expr]:
+    """What the statement on ``line`` divides by that is a standard deviation: ``x.std(...)``/``np.std(...)``
+    calls, or a name assigned from one earlier (``sd = x.std(0)`` ... ``(x - mu) / sd``)."""
+    tree = cst_edit.syntax_tree(source) if line is not None else None
+    statement = cst_edit.statement_at(tree, line) if tree is not None else None
+    if statement is None:
+        return []
+    found: list[ast.expr] = []
+    for divisor in _divisors(statement):
+        calls = _spread_calls(divisor)
+        if calls:
+            found.extend(calls)
+            continue
+        for name in [n for n in ast.walk(divisor) if isinstance(n, ast.Name)]:
+            assigned = last_assignment(tree, statement.lineno, name.id)
+            if assigned is not None and _spread_calls(getattr(assigned, "value", ast.Pass())):
+                found.append(name)
+    return found
+
+
+def is_standardisation(source: str, line: int | None) -> bool:
+    return bool(std_divisions(source, line))
+
+
+def guard_std_fix(editor: Editor, stats: ArrayStats) -> Fix | None:
+    """Divide by ``np.maximum(std, 1e-8)`` so a constant column becomes 0 instead of NaN."""
+    spans = [cst_edit.ast_span(node) for node in std_divisions(editor.source, stats.line)]
+    return editor.fix("guard-zero-std", f"guard the division by the standard deviation on line {stats.line}",
+                      data_edit.guard_divisors(editor.source, spans),
+                      "a constant column then standardises to 0 instead of 0 / 0 = NaN")

@@ -1,14 +1,15 @@
-"""Helpers several rules share: naming layers and lines, choosing a loss, editing compile()."""
+"""Helpers several rules share: naming layers and lines, choosing a loss, finding where a layer is made."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
+from gradmagic.evidence.facts.model import LayerInfo
 from gradmagic.evidence.fit_evidence import FitEvidence
-from gradmagic.fixes import cst as cst_edit
+from gradmagic.fixes.layers import LayerCall
 
 OP_SPELLING = {
     "ArgMax": "tf.argmax", "ArgMin": "tf.argmin", "Round": "tf.round", "Floor": "tf.floor",
@@ -128,13 +129,10 @@ def suggested_loss(fit: FitEvidence) -> str:
 
 
 def _units(fit: FitEvidence) -> int | None:
-    model = fit.model
-    try:
-        shape = model.outputs[0].shape if getattr(model, "outputs", None) else None
-    except Exception:  # noqa: BLE001 - subclassed models have no symbolic outputs
-        shape = None
-    if shape is not None and shape[-1] is not None:
-        return int(shape[-1])
+    """The width of the model's first output: its symbolic shape, else its last layer's output shape."""
+    measured = fit.model_info.output_units
+    if measured and measured[0] is not None:
+        return measured[0]
     head = output_layer(fit)
     if head and head.output_shape:
         found = re.findall(r"(\d+)\)$", head.output_shape)
@@ -144,20 +142,6 @@ def _units(fit: FitEvidence) -> int | None:
 
 def output_units(fit: FitEvidence) -> int | None:
     return _units(fit)
-
-
-def replace_compile_loss(source: str, loss_code: str) -> str | None:
-    """Set ``loss=`` in the (first) ``compile(...)`` call of the source."""
-    return cst_edit.set_keyword_at(source, None, ("compile",), "loss", loss_code)
-
-
-def ensure_import(source: str, module: str = "keras") -> str:
-    """Add ``import keras`` at the top when a fix uses ``keras.`` and the source lacks it."""
-    if re.search(rf"^\s*(import {module}\b|from {module} import)", source, re.M) or re.search(
-        rf"^\s*import [\w, ]*\b{module}\b", source, re.M
-    ):
-        return source
-    return f"import {module}\n" + source
 
 
 def find_class(tree, name: str):
@@ -170,32 +154,15 @@ def find_class(tree, name: str):
 
 
 def layer_class_chain(fit: FitEvidence, layer_name: str | None) -> list[str]:
-    """The class names of a layer's class and its bases, most derived first (for source lookups)."""
-    import inspect
-
-    layer = _live_layer(fit, layer_name)
-    if layer is None:
+    """The class names of a layer's (or the model's) class and its bases, most derived first (for source
+    lookups)."""
+    info = fit.model_info
+    if layer_name is None:
         return []
-    return [cls.__name__ for cls in inspect.getmro(type(layer)) if cls.__module__ not in ("builtins",)]
-
-
-def _live_layer(fit: FitEvidence, name: str | None):
-    from gradmagic.core import keras_adapter
-
-    model = fit.model
-    if name is None or model is None:
-        return None
-    if getattr(model, "name", None) == name:
-        return model
-    return next((layer for layer in keras_adapter.flatten_layers(model) if layer.name == name), None)
-
-
-def layer_variable_paths(fit: FitEvidence, name: str | None) -> list[str]:
-    """Paths of every variable a layer (or the model itself) owns, its sublayers' included."""
-    from gradmagic.evidence.model_info import variable_path
-
-    layer = _live_layer(fit, name)
-    return [variable_path(v) for v in layer.weights] if layer is not None else []
+    if info.name == layer_name:
+        return list(info.class_chain)
+    layer = info.layer(layer_name)
+    return list(layer.class_chain) if layer is not None else []
 
 
 def span_of(line_text: str, needles: tuple[str, ...]) -> list[int] | None:
@@ -238,3 +205,13 @@ def units_of(output_shape: str | None) -> int | None:
     """The last dimension of a ``LayerInfo.output_shape`` string such as ``"(None, 3)"``."""
     found = re.findall(r"(\d+)\)$", output_shape or "")
     return int(found[0]) if found else None
+
+
+def layer_call(layers: Sequence[LayerInfo], layer: LayerInfo | None) -> LayerCall | None:
+    """Where the source makes ``layer`` (one of ``layers``): its line, class and which of the calls of
+    that class on the line it is; None when its line is unknown."""
+    if layer is None or layer.line is None:
+        return None
+    same = [other for other in layers if other.line == layer.line and other.class_name == layer.class_name]
+    occurrence = next((i for i, other in enumerate(same) if other.name == layer.name), 0)
+    return LayerCall(layer.line, layer.class_name, occurrence)

@@ -32,17 +32,15 @@ from __future__ import annotations
 
 from typing import Iterable
 
-import keras
-
+from gradmagic.evidence.facts.compiled import LossEntry
 from gradmagic.fixes import make_fix
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import surrogates
+from gradmagic.fixes.losses import metric_to_loss, set_compile_loss
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import (
-    ensure_import,
     layer_for_scope,
     op_spelling,
-    replace_compile_loss,
     compile_loss_line,
     span_of,
     suggested_loss,
@@ -63,7 +61,7 @@ UNWRAPPABLE = {"StopGradient": ("stop_gradient",), "Round": ("round",), "Floor":
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     fit = ctx.fit
-    metric = _metric_used_as_loss(fit.loss_config)
+    metric = next((entry for entry in fit.loss.entries if entry.is_metric), None)
     if metric is not None:
         yield _metric_finding(ctx, metric)
     probe = fit.probe
@@ -123,9 +121,7 @@ def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) 
                               source, patched, "lets the gradient flow through this expression"))
     if layer is None and not ctx.fit.custom_train_step:
         loss_code = suggested_loss(ctx.fit)
-        patched = replace_compile_loss(source, loss_code)
-        if patched and "keras." in loss_code:
-            patched = ensure_import(patched)
+        patched = set_compile_loss(source, loss_code)
         fixes.append(make_fix("builtin-loss", f"train with `loss={loss_code}` instead", "review", source,
                               patched, "a built-in loss that fits the output activation and the targets"))
     return fixes
@@ -142,21 +138,13 @@ def _in_layer_call(ctx: RuleContext, line: int | None) -> bool:
                and node.lineno <= line <= (node.end_lineno or node.lineno) for node in ast.walk(tree))
 
 
-def _metric_used_as_loss(loss_config) -> keras.metrics.Metric | None:
-    candidates = loss_config.values() if isinstance(loss_config, dict) else (
-        loss_config if isinstance(loss_config, (list, tuple)) else [loss_config])
-    return next((c for c in candidates if isinstance(c, keras.metrics.Metric)), None)
-
-
-def _metric_finding(ctx: RuleContext, metric: keras.metrics.Metric) -> Finding:
-    class_name = type(metric).__name__
+def _metric_finding(ctx: RuleContext, metric: LossEntry) -> Finding:
+    class_name = metric.class_name
     source = ctx.source.text
     line = compile_loss_line(ctx.source.tree)
     fixes: list[Fix] = []
-    if hasattr(keras.losses, class_name):
-        patched = cst_edit.replace_call_at(
-            source, None, lambda call: cst_edit.dotted_name(call.func).endswith(f"metrics.{class_name}"),
-            lambda call: cst_edit.code_of(call).replace(f"metrics.{class_name}", f"losses.{class_name}", 1))
+    if metric.loss_class_of_same_name:
+        patched = metric_to_loss(source, class_name)
         fix = make_fix("metric-to-loss", f"use `keras.losses.{class_name}` instead of the metric", "safe",
                        source, patched, "the loss class of the same name computes the same value, differentiably")
         if fix:
@@ -166,7 +154,7 @@ def _metric_finding(ctx: RuleContext, metric: keras.metrics.Metric) -> Finding:
         line=line,
         evidence={"metric": class_name},
         help=f"pass `loss=keras.losses.{class_name}()`"
-        if hasattr(keras.losses, class_name) else "pass a loss from `keras.losses`; keep the metric in `metrics=`",
+        if metric.loss_class_of_same_name else "pass a loss from `keras.losses`; keep the metric in `metrics=`",
         fixes=fixes,
     )
 

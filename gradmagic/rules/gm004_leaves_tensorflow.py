@@ -40,30 +40,21 @@ NumPy call on the line has no one-to-one `keras.ops` counterpart.
 from __future__ import annotations
 
 import ast
-import inspect
 import re
 from dataclasses import dataclass
 from typing import Iterable
 
-import keras
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-
-from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
-from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import ensure_import, layer_for_scope, op_spelling, raised_errors
-from gradmagic.rules.base import Rule, RuleContext
-
-# NumPy functions whose `keras.ops` namesake computes the same thing on tensors.
-NUMPY_TO_OPS = frozenset(
-    "abs absolute add amax amin arctan argmax argmin average ceil clip concatenate cos cosh cumsum "
-    "divide dot einsum exp expand_dims expm1 floor log log10 log1p log2 logaddexp matmul max maximum "
-    "mean median min minimum mod multiply negative outer power prod repeat reshape round sign sin "
-    "sinh sqrt square squeeze stack std subtract sum tanh tile transpose true_divide var where".split()
+from gradmagic.fixes.numpy_ops import (
+    NUMPY_TO_OPS,
+    keep_in_tensorflow_on_line,
+    keep_in_tensorflow_to_function_end,
+    numpy_aliases,
+    unwrap_numpy_function,
 )
-# Constructors that only make constants; harmless next to tensors.
-NUMPY_CONSTANTS = frozenset("float16 float32 float64 int32 int64 bool_ pi e".split())
+from gradmagic.report.model import Finding, Fix
+from gradmagic.rules._shared import layer_for_scope, op_spelling, raised_errors
+from gradmagic.rules.base import Rule, RuleContext
 
 GRAPH_ERRORS = (
     (".numpy()", "AttributeError", re.compile(r"object has no attribute 'numpy'")),
@@ -124,7 +115,7 @@ def _failure_finding(ctx: RuleContext, failure: _Failure) -> Finding:
     function, owner = _enclosing_function(ctx.source.tree, line)
     where = _where(ctx, function)
     text = ctx.source.line_text(line)
-    construct = _construct(failure.kind, text, _numpy_aliases(ctx.source.tree))
+    construct = _construct(failure.kind, text, numpy_aliases(ctx.source.tree))
     subject = f"`{owner}.{function}`" if owner and function else f"`{function}`" if function else "the training step"
     if failure.kind == ".numpy()":
         message = f"`.numpy()` needs a concrete value, but while Keras traces {subject} the tensor is symbolic"
@@ -171,9 +162,7 @@ def _construct(kind: str, text: str, aliases: set[str]) -> str:
 def _where(ctx: RuleContext, function: str | None) -> str:
     if function in ("call", "train_step"):
         return function
-    loss = ctx.fit.loss_config
-    losses = loss.values() if isinstance(loss, dict) else loss if isinstance(loss, (list, tuple)) else [loss]
-    if function and any(getattr(item, "__name__", None) == function for item in losses):
+    if function and any(entry.function_name == function for entry in ctx.fit.loss.entries):
         return "loss"
     return "function"
 
@@ -243,30 +232,12 @@ _EAGER_NOTE = ("with `run_eagerly=True` the tensor has a value, but `.numpy()` c
 def _function_rest_fix(ctx: RuleContext, line: int | None) -> Fix | None:
     """Keep the value in TensorFlow from ``line`` to the end of its function (``.numpy()`` -> tensor,
     NumPy calls -> ``keras.ops``)."""
-    if line is None or ctx.source.tree is None:
+    kept = keep_in_tensorflow_to_function_end(ctx.source.text, line) if line is not None else None
+    if kept is None:
         return None
-    function = next((node for node in ast.walk(ctx.source.tree)
-                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                     and node.lineno <= line <= (node.end_lineno or node.lineno)), None)
-    last = function.end_lineno if function is not None and function.end_lineno else line
-    source = ctx.source.text
-    aliases = _numpy_aliases(ctx.source.tree)
-    patched, changes, uses_keras = source, [], False
-    for current in range(line, last + 1):
-        rewriter = _LineRewriter(current, aliases)
-        try:
-            candidate = MetadataWrapper(cst.parse_module(patched)).visit(rewriter).code
-        except cst.ParserSyntaxError:
-            return None
-        if rewriter.blocked:
-            return None
-        if rewriter.changes:
-            patched, uses_keras = candidate, uses_keras or rewriter.uses_keras
-            changes.extend(c for c in rewriter.changes if c not in changes)
-    if uses_keras:
-        patched = ensure_import(patched)
-    return make_fix("keep-in-tensorflow", f"keep the value in TensorFlow from line {line} on: " + ", ".join(changes),
-                    "review", source, patched, "TensorFlow ops keep the value on the tape, so the gradient flows")
+    return make_fix("keep-in-tensorflow",
+                    f"keep the value in TensorFlow from line {line} on: " + ", ".join(kept.changes), "review",
+                    ctx.source.text, kept.source, "TensorFlow ops keep the value on the tape, so the gradient flows")
 
 
 def _unknown_shape_finding(ctx: RuleContext, call) -> Finding:
@@ -287,126 +258,23 @@ def _unknown_shape_finding(ctx: RuleContext, call) -> Finding:
 
 # -- fixes -----------------------------------------------------------------------------------
 
-def _numpy_aliases(tree: ast.Module | None) -> set[str]:
-    aliases = set()
-    for node in ast.walk(tree) if tree is not None else ():
-        if isinstance(node, ast.Import):
-            aliases.update(a.asname or a.name for a in node.names if a.name == "numpy")
-    return aliases or {"np", "numpy"}
-
-
 def _line_fix(ctx: RuleContext, line: int | None) -> Fix | None:
     """Keep the value in TensorFlow on ``line``: NumPy -> ``keras.ops``, drop ``.numpy()``/``float()``."""
-    if line is None:
+    kept = keep_in_tensorflow_on_line(ctx.source.text, line) if line is not None else None
+    if kept is None:
         return None
-    source = ctx.source.text
-    rewriter = _LineRewriter(line, _numpy_aliases(ctx.source.tree))
-    try:
-        patched = MetadataWrapper(cst.parse_module(source)).visit(rewriter).code
-    except cst.ParserSyntaxError:
-        return None
-    if rewriter.blocked or not rewriter.changes:
-        return None
-    if rewriter.uses_keras:
-        patched = ensure_import(patched)
-    changes = sorted(set(rewriter.changes))
-    safety = "review" if rewriter.review else "safe"
-    return make_fix("keep-in-tensorflow", f"keep the value in TensorFlow on line {line}: " + ", ".join(changes),
-                    safety, source, patched, "TensorFlow ops work on symbolic tensors and keep the gradient")
-
-
-class _LineRewriter(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, line: int, aliases: set[str]) -> None:
-        self.line = line
-        self.aliases = aliases
-        self.changes: list[str] = []
-        self.blocked = False
-        self.uses_keras = False
-        self.review = False  # dropping float()/int() keeps a tensor where a number was
-
-    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        position = self.get_metadata(PositionProvider, original)
-        if not position.start.line <= self.line <= position.end.line:
-            return updated
-        name = cst_edit.dotted_name(updated.func)
-        head, _, attr = name.rpartition(".")
-        if head in self.aliases:
-            if attr in NUMPY_CONSTANTS:
-                return updated
-            if attr not in NUMPY_TO_OPS or not _keywords_fit(updated, attr):
-                self.blocked = True
-                return updated
-            self.changes.append(f"`{name}` -> `keras.ops.{attr}`")
-            self.uses_keras = True
-            return updated.with_changes(func=cst.parse_expression(f"keras.ops.{attr}"))
-        if isinstance(updated.func, cst.Attribute) and updated.func.attr.value == "numpy" and not updated.args:
-            self.changes.append("drop `.numpy()`")
-            return updated.func.value
-        if name.rpartition(".")[2] == "constant" and updated is not original and len(updated.args) == 1 \
-                and not updated.args[0].keyword and updated.args[0].value is not original.args[0].value:
-            # ``tf.constant(np.mean(...))``: once the value is a tensor, ``tf.constant`` would reject it
-            self.changes.append(f"drop `{name}()`")
-            return updated.args[0].value
-        if name in ("float", "int") and len(updated.args) == 1 and not updated.args[0].keyword:
-            self.changes.append(f"drop `{name}()`")
-            self.review = True
-            inner = updated.args[0].value
-            return inner.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()]) \
-                if isinstance(inner, (cst.BinaryOperation, cst.UnaryOperation)) and not inner.lpar else inner
-        return updated
-
-
-def _keywords_fit(call: cst.Call, name: str) -> bool:
-    keywords = {arg.keyword.value for arg in call.args if arg.keyword}
-    if not keywords:
-        return True
-    try:
-        parameters = inspect.signature(getattr(keras.ops, name)).parameters
-    except (TypeError, ValueError):
-        return False
-    return keywords <= set(parameters)
+    return make_fix("keep-in-tensorflow", f"keep the value in TensorFlow on line {line}: " + ", ".join(kept.changes),
+                    "safe" if kept.exact else "review", ctx.source.text, kept.source,
+                    "TensorFlow ops work on symbolic tensors and keep the gradient")
 
 
 def _unwrap_fix(ctx: RuleContext, line: int | None) -> Fix | None:
     """``tf.numpy_function(np.tanh, [x], tf.float32)`` -> ``keras.ops.tanh(x)``."""
-    if line is None:
+    unwrapped = unwrap_numpy_function(ctx.source.text, line) if line is not None else None
+    if unwrapped is None:
         return None
-    source = ctx.source.text
-    aliases = _numpy_aliases(ctx.source.tree)
-    replaced: list[str] = []
-
-    def rewrite(call: cst.Call) -> cst.BaseExpression | None:
-        positional = [arg for arg in call.args if not arg.keyword]
-        func = next((a.value for a in call.args if a.keyword and a.keyword.value == "func"),
-                    positional[0].value if positional else None)
-        inp = next((a.value for a in call.args if a.keyword and a.keyword.value == "inp"),
-                   positional[1].value if len(positional) > 1 else None)
-        if func is None or not isinstance(inp, (cst.List, cst.Tuple)):
-            return None
-        name = cst_edit.dotted_name(func)
-        head, _, attr = name.rpartition(".")
-        if head in aliases and attr in NUMPY_TO_OPS:
-            target = f"keras.ops.{attr}"
-        elif head in ("tf", "tf.math", "keras.ops"):
-            target = name
-        else:
-            return None
-        replaced.append(target)
-        args = [cst.Arg(value=element.value) for element in inp.elements
-                if isinstance(element, cst.Element)]
-        for i in range(len(args) - 1):
-            args[i] = args[i].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        return cst.Call(func=cst.parse_expression(target), args=args)
-
-    patched = cst_edit.rewrite_call(source, line, cst_edit.callee_is("numpy_function", "py_function"), rewrite)
-    if patched is None or not replaced:
-        return None
-    if replaced[0].startswith("keras."):
-        patched = ensure_import(patched)
-    return make_fix("unwrap-numpy-function", f"call `{replaced[0]}` on the tensors instead of wrapping it "
-                    f"(line {line})", "review", source, patched,
+    return make_fix("unwrap-numpy-function", f"call `{unwrapped.op}` on the tensors instead of wrapping it "
+                    f"(line {line})", "review", ctx.source.text, unwrapped.source,
                     "the TensorFlow op computes the same values and has a gradient; check the output dtype")
 
 

@@ -47,12 +47,9 @@ from __future__ import annotations
 import ast
 from typing import Iterable
 
-import libcst as cst
-from libcst.metadata import PositionProvider
-
-from gradmagic.evidence.probe import OutsideTape
-from gradmagic.fixes import cst as cst_edit
+from gradmagic.evidence.facts.probe import OutsideTape
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.tape import move_into_tape
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import layers_of
 from gradmagic.rules.base import Rule, RuleContext
@@ -168,113 +165,12 @@ def _opens_tape(node: ast.With | ast.AsyncWith) -> bool:
 def _move_fix(source: str, lines: list[int], block: tuple[int, int] | None) -> Fix | None:
     if block is None:
         return None
-    patched = _move_into_tape(source, lines, block[0])
+    patched = move_into_tape(source, lines, block[0])
     if patched is None:
         return None
     shown = f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, lines))
     return make_fix("move-into-tape", f"move {shown} into the `GradientTape` block", "safe", source, patched,
                     "the tape records only what runs inside its block")
-
-
-def _move_into_tape(source: str, lines: list[int], tape_line: int) -> str | None:
-    """Move the statements from the tape block at ``tape_line`` to ``lines`` into that block."""
-    mover = _Mover(lines, tape_line)
-    return cst_edit.transform(source, mover, changed=lambda: mover.done and not mover.refused)
-
-
-class _Mover(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, lines: list[int], tape_line: int) -> None:
-        self.lines = lines
-        self.tape_line = tape_line
-        self.done = False
-        self.refused = False
-
-    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
-        if self.done:
-            return updated
-        spans = [self._span(stmt) for stmt in original.body]
-        body = self._move(list(updated.body), spans)
-        return updated.with_changes(body=body) if body is not None else updated
-
-    def leave_Module(self, original: cst.Module, updated: cst.Module) -> cst.Module:
-        if self.done:
-            return updated
-        spans = [self._span(stmt) for stmt in original.body]
-        body = self._move(list(updated.body), spans)
-        return updated.with_changes(body=body) if body is not None else updated
-
-    def _span(self, node: cst.CSTNode) -> tuple[int, int]:
-        position = self.get_metadata(PositionProvider, node)
-        return position.start.line, position.end.line
-
-    def _move(self, body: list, spans: list[tuple[int, int]]) -> list | None:
-        tape = next((i for i, (start, _) in enumerate(spans) if start == self.tape_line), None)
-        if tape is None or not _is_tape_with(body[tape]):
-            return None
-        indices = {i for i, (start, end) in enumerate(spans) for line in self.lines if start <= line <= end}
-        after = sorted(i for i in indices if i > tape)
-        before = sorted(i for i in indices if i < tape)
-        head = body[before[0]: tape] if before else []
-        tail = body[tape + 1: after[-1] + 1] if after else []
-        moved = head + tail
-        covered = all(any(start <= line <= end for start, end in spans) for line in self.lines)
-        if (tape in indices or not covered
-                or any(_is_tape_with(stmt) for stmt in moved)
-                or any(_touches_tape(stmt, _tape_names(body[tape])) for stmt in moved)
-                or _assigns_used_by(head, body[tape])):
-            self.refused = True
-            return None
-        self.done = True
-        with_stmt = body[tape]
-        inner = [*head, *with_stmt.body.body, *tail]
-        with_stmt = with_stmt.with_changes(body=with_stmt.body.with_changes(body=inner))
-        return [*body[: before[0] if before else tape], with_stmt, *body[(after[-1] if after else tape) + 1:]]
-
-
-def _is_tape_with(stmt: cst.CSTNode) -> bool:
-    return isinstance(stmt, cst.With) and isinstance(stmt.body, cst.IndentedBlock) and any(
-        "GradientTape" in cst.Module(body=[]).code_for_node(item.item) for item in stmt.items)
-
-
-def _tape_names(stmt: cst.With) -> set[str]:
-    return {item.asname.name.value for item in stmt.items
-            if item.asname is not None and isinstance(item.asname.name, cst.Name)}
-
-
-def _touches_tape(stmt: cst.CSTNode, names: set[str]) -> bool:
-    found = False
-
-    class Visitor(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            nonlocal found
-            found = found or node.value in names
-
-    stmt.visit(Visitor())
-    return found
-
-
-def _assigns_used_by(moved: list, tape: cst.With) -> bool:
-    """True when a moved statement assigns a name that the ``with`` line itself reads."""
-    assigned: set[str] = set()
-
-    class Targets(cst.CSTVisitor):
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            if isinstance(node.target, cst.Name):
-                assigned.add(node.target.value)
-
-    for stmt in moved:
-        stmt.visit(Targets())
-    used: set[str] = set()
-
-    class Names(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            used.add(node.value)
-
-    for item in tape.items:
-        item.item.visit(Names())
-    return bool(assigned & used)
 
 
 RULE = Rule(code="GM005", name="outside-tape", severity="error", detect=detect, doc=__doc__)

@@ -43,13 +43,13 @@ from __future__ import annotations
 import ast
 from typing import Iterable
 
-import libcst as cst
-
 from gradmagic.evidence.data_origin import dataset_source, names_assigned_before
-from gradmagic.fixes import cst as cst_edit
+from gradmagic.evidence.facts.compiled import LossSetup
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.datasets import split_labels, with_labels, yield_tuple
+from gradmagic.fixes.losses import set_compile_loss
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import ensure_import, output_layer, output_units, raised_errors, suggested_loss, target_kind
+from gradmagic.rules._shared import output_layer, output_units, raised_errors, suggested_loss, target_kind
 from gradmagic.rules.base import Rule, RuleContext
 
 NO_LOSS = "No loss to compute"
@@ -61,7 +61,7 @@ LABEL_NAMES = ("y", "y_train", "ys", "label", "labels", "target", "targets", "tr
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     fit = ctx.fit
     errors = _errors(ctx)
-    if fit.compiled and fit.loss_config is None and any(NO_LOSS in message for _, message in errors):
+    if fit.compiled and not fit.loss.given and any(NO_LOSS in message for _, message in errors):
         yield _no_loss(ctx, errors)
         return
     data = fit.data
@@ -69,7 +69,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
                                                           or data.element_kind == "dict"):
         yield _element_not_tuple(ctx, errors)
         return
-    needs_targets = fit.compiled and fit.loss_config is not None and not fit.custom_train_step
+    needs_targets = fit.compiled and fit.loss.given and not fit.custom_train_step
     if needs_targets and data.kind == "pydataset" and data.element_kind == "dict" and errors:
         yield _element_not_tuple(ctx, errors)
         return
@@ -104,9 +104,7 @@ def _no_loss(ctx: RuleContext, errors: list[tuple[str, str]]) -> Finding:
     evidence = {"loss": None, "train_step": "custom" if fit.custom_train_step else "built-in",
                 "output_activation": activation, "targets": kind, "suggested_loss": loss_code}
     fixes: list[Fix] = []
-    patched = cst_edit.set_keyword_at(ctx.source.text, line, ("compile",), "loss", loss_code)
-    if patched is not None and "keras." in loss_code:
-        patched = ensure_import(patched)
+    patched = set_compile_loss(ctx.source.text, loss_code, line)
     fix = make_fix("add-loss", f"pass `loss={loss_code}` to `compile()`", "review", ctx.source.text, patched,
                    f"a built-in loss for a {activation} output and {kind} targets")
     if fix:
@@ -140,7 +138,7 @@ def _element_not_tuple(ctx: RuleContext, errors: list[tuple[str, str]]) -> Findi
     evidence = {"source": source_kind, "element": found, "expected": "tuple (x, y)",
                 "has_targets": data.has_targets}
     if found == "dict":
-        keys = list(data.element) if isinstance(data.element, dict) else []
+        keys = list(data.element_keys or [])
         evidence["keys"] = keys
         label = _label_key(keys)
         message = (f"the {source_kind} gives a dict with keys {', '.join(f'`{k}`' for k in keys)}, which Keras "
@@ -184,13 +182,7 @@ def _tuple_fix(source: str, line: int | None) -> Fix | None:
     """``yield [a, b]`` -> ``yield a, b``; ``return [a, b]`` -> ``return a, b``."""
     if line is None:
         return None
-
-    def as_tuple(value: cst.BaseExpression) -> cst.BaseExpression | None:
-        if not isinstance(value, cst.List) or not value.elements:
-            return None
-        return cst.Tuple(elements=value.elements, lpar=[], rpar=[])
-
-    patched = _rewrite_value_at(source, line, as_tuple)
+    patched = yield_tuple(source, line)
     return make_fix("yield-tuple", f"yield a tuple instead of a list on line {line}", "safe", source, patched,
                     "Keras splits `(x, y)` from a tuple only")
 
@@ -199,56 +191,9 @@ def _split_dict_fix(source: str, line: int | None, label: str) -> Fix | None:
     """``yield {"features": a, "target": b}`` -> ``yield a, b``."""
     if line is None:
         return None
-
-    def split(value: cst.BaseExpression) -> cst.BaseExpression | None:
-        if not isinstance(value, cst.Dict):
-            return None
-        labels = [e for e in value.elements if isinstance(e, cst.DictElement)
-                  and isinstance(e.key, cst.SimpleString) and e.key.evaluated_value == label]
-        rest = [e for e in value.elements if e not in labels]
-        if len(labels) != 1 or not rest or not all(isinstance(e, cst.DictElement) for e in rest):
-            return None
-        inputs = rest[0].value if len(rest) == 1 else value.with_changes(
-            elements=[e.with_changes(comma=cst.MaybeSentinel.DEFAULT) if i == len(rest) - 1 else e
-                      for i, e in enumerate(rest)])
-        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        return cst.Tuple(elements=[cst.Element(inputs, comma=comma), cst.Element(labels[0].value)], lpar=[], rpar=[])
-
-    patched = _rewrite_value_at(source, line, split)
+    patched = split_labels(source, line, label)
     return make_fix("split-labels", f"give `{label}` as the targets: `inputs, {label}` on line {line}", "review",
                     source, patched, "Keras reads the targets from the second item of a tuple")
-
-
-def _rewrite_value_at(source: str, line: int, rewrite) -> str | None:
-    from libcst.metadata import PositionProvider
-
-    class Rewriter(cst.CSTTransformer):
-        METADATA_DEPENDENCIES = (PositionProvider,)
-        done = False
-
-        def _at_line(self, node: cst.CSTNode) -> bool:
-            position = self.get_metadata(PositionProvider, node)
-            return position.start.line <= line <= position.end.line
-
-        def leave_Yield(self, original: cst.Yield, updated: cst.Yield) -> cst.Yield:
-            if self.done or not self._at_line(original) or not isinstance(updated.value, cst.BaseExpression):
-                return updated
-            value = rewrite(updated.value)
-            if value is None:
-                return updated
-            self.done = True
-            return updated.with_changes(value=value)
-
-        def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
-            if self.done or not self._at_line(original) or updated.value is None:
-                return updated
-            value = rewrite(updated.value)
-            if value is None:
-                return updated
-            self.done = True
-            return updated.with_changes(value=value)
-
-    return cst_edit.transform(source, Rewriter())
 
 
 # -- fit() without targets -----------------------------------------------------------------
@@ -256,8 +201,7 @@ def _rewrite_value_at(source: str, line: int, rewrite) -> str | None:
 def _no_targets(ctx: RuleContext, errors: list[tuple[str, str]]) -> Finding:
     fit = ctx.fit
     data = fit.data
-    loss = fit.loss_config
-    loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", None) or type(loss).__name__
+    loss_name = _loss_name(fit.loss)
     line = fit.line if data.kind == "arrays" else (_origin_line(ctx) or fit.line)
     fixes: list[Fix] = []
     made = dataset_source(ctx.source.tree, fit.line) if data.kind == "dataset" else None
@@ -276,6 +220,14 @@ def _no_targets(ctx: RuleContext, errors: list[tuple[str, str]]) -> Finding:
     )
 
 
+def _loss_name(loss: LossSetup) -> str:
+    """The string, the function's name, or the type given to ``compile(loss=...)``."""
+    if loss.structure != "single":
+        return loss.type_name
+    entry = loss.entries[0]
+    return entry.text if entry.text is not None else entry.function_name or entry.class_name
+
+
 def _with_labels_fix(ctx: RuleContext, line: int, call: ast.Call) -> Fix | None:
     """``from_tensor_slices(features)`` -> ``from_tensor_slices((features, labels))`` when one variable
     written before it is named like labels."""
@@ -285,15 +237,7 @@ def _with_labels_fix(ctx: RuleContext, line: int, call: ast.Call) -> Fix | None:
         return None
     labels = candidates[0]
     source = ctx.source.text
-
-    def pair(node: cst.Call) -> cst.BaseExpression | None:
-        if not node.args or node.args[0].keyword is not None:
-            return None
-        features = cst_edit.code_of(node.args[0].value)
-        rest = "".join(", " + cst_edit.code_of(arg) for arg in node.args[1:])
-        return cst.parse_expression(f"{cst_edit.code_of(node.func)}(({features}, {labels}){rest})")
-
-    patched = cst_edit.rewrite_call(source, line, cst_edit.callee_is(call.func.attr), pair)
+    patched = with_labels(source, line, call.func.attr, labels)
     features = ast.unparse(call.args[0])
     return make_fix("dataset-with-labels", f"build the dataset from `({features}, {labels})` on line {line}", "review",
                     source, patched, "Keras reads `(x, y)` from each element; without `y` there is nothing to fit")

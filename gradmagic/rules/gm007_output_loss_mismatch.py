@@ -40,37 +40,36 @@ from __future__ import annotations
 import ast
 from typing import Any, Iterable
 
-import libcst as cst
-from libcst.metadata import PositionProvider
-
-from gradmagic.evidence.model_info import OutputHead
-from gradmagic.fixes import cst as cst_edit
+from gradmagic.evidence.facts.model import OutputHead
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.losses import set_loss_entry, set_loss_item
+from gradmagic.fixes.output_keys import rename_key, unwrap_only_entry
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import ensure_import, loss_for_head, units_of
+from gradmagic.rules._shared import loss_for_head, units_of
 from gradmagic.rules.base import Rule, RuleContext
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     fit = ctx.fit
     heads = fit.model_info.outputs
-    loss = fit.loss_config
+    loss = fit.loss
     targets = fit.data.y if fit.data is not None else None
     target_keys = list(targets) if isinstance(targets, dict) else (fit.data.target_keys if fit.data else None)
-    if not heads or not (len(heads) > 1 or isinstance(loss, dict) or target_keys is not None):
+    if not heads or not (len(heads) > 1 or loss.keyed or target_keys is not None):
         return
     output_keys = [head.key for head in heads]
-    loss_keys = list(loss) if isinstance(loss, dict) else None
+    loss_keys = loss.keys if loss.keyed else None
     evidence = {"output_keys": output_keys, "loss_keys": loss_keys, "target_keys": target_keys}
 
     unmatched_loss: list[str] = []
     if loss_keys is not None:
         unmatched_loss = [key for key in loss_keys if key not in output_keys]
-        lossless = [key for key in output_keys if key not in loss_keys or loss[key] is None]
+        lossless = [key for key in output_keys if key not in loss_keys or not loss.entry(key).given]
         yield from _key_findings(ctx, "loss", unmatched_loss, [k for k in output_keys if k not in loss_keys],
                                  output_keys, loss_keys, evidence)
-    elif isinstance(loss, (list, tuple)) and len(heads) > 1:
-        lossless = [key for index, key in enumerate(output_keys) if index >= len(loss) or loss[index] is None]
+    elif loss.structure == "sequence" and len(heads) > 1:
+        lossless = [key for index, key in enumerate(output_keys)
+                    if index >= len(loss.entries) or not loss.entries[index].given]
     else:
         lossless = []
     if target_keys is not None:
@@ -130,25 +129,14 @@ def _rename_fix(ctx: RuleContext, keys: list[str], bad: str, good: str, kind: st
     info = ctx.fit.model_info
     if kind == "target" and len(info.outputs) == 1 and not info.dict_outputs and len(keys) == 1:
         # one plain output: Keras 3 takes no dict of targets for it at all, so unwrap the dict
-        patched = _edit_dict(source, keys, lambda node: node.elements[0].value)
+        patched = unwrap_only_entry(source, keys)
         fix = make_fix("plain-targets", f'pass the targets themselves instead of `{{"{bad}": ...}}`', "safe", source,
                        patched, "a model with one plain output takes its targets as they are")
         return [fix] if fix else []
-    patched = _edit_dict(source, keys, lambda node: _renamed(node, bad, good))
+    patched = rename_key(source, keys, bad, good)
     fix = make_fix(f"rename-{kind}-key", f'rename the {kind} key `"{bad}"` to `"{good}"`', "safe", source, patched,
                    "exactly one key names no output and exactly one output is left without it")
     return [fix] if fix else []
-
-
-def _renamed(node: cst.Dict, bad: str, good: str) -> cst.Dict:
-    elements = []
-    for element in node.elements:
-        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) \
-                and element.key.evaluated_value == bad:
-            quote = element.key.quote
-            element = element.with_changes(key=cst.SimpleString(f"{element.key.prefix}{quote}{good}{quote}"))
-        elements.append(element)
-    return node.with_changes(elements=elements)
 
 
 # -- heads without a loss ---------------------------------------------------------------------------
@@ -179,66 +167,14 @@ def _add_loss_fix(ctx: RuleContext, head: OutputHead, targets: Any) -> list[Fix]
     y = targets.get(head.key) if isinstance(targets, dict) else (
         targets[index] if isinstance(targets, (list, tuple)) and index < len(targets) else None)
     loss_code = loss_for_head(layer.activation if layer else None, units_of(layer.output_shape if layer else None), y)
-    loss = fit.loss_config
     source = ctx.source.text
-    if isinstance(loss, dict):
-        patched = _edit_dict(source, list(loss), lambda node: _with_entry(node, head.key, loss_code))
+    if fit.loss.keyed:
+        patched = set_loss_entry(source, fit.loss.keys, head.key, loss_code)
     else:
-        patched = _edit_loss_list(source, index, loss_code)
-    if patched and "keras." in loss_code:
-        patched = ensure_import(patched)
+        patched = set_loss_item(source, index, loss_code)
     fix = make_fix("add-head-loss", f"train output `{head.key}` with `{loss_code}`", "review", source, patched,
                    "a built-in loss that fits the head's activation and its targets")
     return [fix] if fix else []
-
-
-def _with_entry(node: cst.Dict, key: str, loss_code: str) -> cst.Dict:
-    value = cst.parse_expression(loss_code)
-    elements = list(node.elements)
-    for i, element in enumerate(elements):
-        if isinstance(element, cst.DictElement) and isinstance(element.key, cst.SimpleString) \
-                and element.key.evaluated_value == key:
-            elements[i] = element.with_changes(value=value)
-            return node.with_changes(elements=elements)
-    quote = next((e.key.quote for e in elements if isinstance(e, cst.DictElement)
-                  and isinstance(e.key, cst.SimpleString)), '"')
-    if elements and elements[-1].comma is cst.MaybeSentinel.DEFAULT:
-        elements[-1] = elements[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-    elements.append(cst.DictElement(key=cst.SimpleString(f"{quote}{key}{quote}"), value=value))
-    return node.with_changes(elements=elements)
-
-
-def _edit_loss_list(source: str, index: int, loss_code: str) -> str | None:
-    """Put ``loss_code`` at ``index`` of the list passed as ``compile(loss=[...])``."""
-
-    class Editor(cst.CSTTransformer):
-        done = False
-
-        def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-            name = updated.func.attr.value if isinstance(updated.func, cst.Attribute) else ""
-            argument = next((a for a in updated.args if a.keyword and a.keyword.value == "loss"), None)
-            if self.done or name != "compile" or argument is None or not isinstance(argument.value, cst.List):
-                return updated
-            elements = list(argument.value.elements)
-            value = cst.parse_expression(loss_code)
-            if index < len(elements):
-                elements[index] = elements[index].with_changes(value=value)
-            else:
-                if elements and elements[-1].comma is cst.MaybeSentinel.DEFAULT:
-                    elements[-1] = elements[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-                elements.append(cst.Element(value=value))
-            self.done = True
-            new_list = argument.value.with_changes(elements=elements)
-            return updated.with_changes(args=[a.with_changes(value=new_list) if a is argument else a
-                                              for a in updated.args])
-
-    try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError:
-        return None
-    editor = Editor()
-    new = module.visit(editor)
-    return new.code if editor.done else None
 
 
 # -- source lookups ---------------------------------------------------------------------------------
@@ -273,27 +209,6 @@ def _loss_line(ctx: RuleContext) -> int | None:
             if loss is not None:
                 return loss.value.lineno
     return ctx.fit.line
-
-
-def _edit_dict(source: str, keys: list[str], edit) -> str | None:
-    """Apply ``edit`` to the first dict literal whose string keys are exactly ``keys``."""
-    wanted = sorted(keys)
-
-    class Editor(cst.CSTTransformer):
-        METADATA_DEPENDENCIES = (PositionProvider,)
-        done = False
-
-        def leave_Dict(self, original: cst.Dict, updated: cst.Dict) -> cst.Dict:
-            if self.done:
-                return updated
-            found = [e.key.evaluated_value for e in updated.elements
-                     if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)]
-            if len(found) != len(updated.elements) or sorted(found) != wanted:
-                return updated
-            self.done = True
-            return edit(updated)
-
-    return cst_edit.transform(source, Editor())
 
 
 def _span(ctx: RuleContext, line: int | None, key: str) -> list[int] | None:

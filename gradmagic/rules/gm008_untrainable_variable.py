@@ -44,26 +44,19 @@ from __future__ import annotations
 import ast
 from typing import Iterable
 
-import libcst as cst
-
-from gradmagic.evidence.model_info import UntrackedVariable, VariableInfo
-from gradmagic.fixes import cst as cst_edit
+from gradmagic.evidence.facts.model import UntrackedVariable, VariableInfo
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.weights import float_dtype, variable_to_add_weight
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import (
-    ensure_import,
     find_class,
     layer_class_chain,
     layer_line,
-    layer_variable_paths,
     span_of,
 )
 from gradmagic.rules.base import Rule, RuleContext
 
 INTEGER_DTYPES = ("int", "uint", "bool")
-ONE_TO_ONE_INITIALIZERS = {"zeros": '"zeros"', "ones": '"ones"', "zeros_like": None, "ones_like": None}
-RANDOM_INITIALIZERS = {"normal": '"random_normal"', "uniform": '"random_uniform"',
-                       "truncated_normal": '"truncated_normal"'}
 
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
@@ -121,51 +114,13 @@ def _add_weight_fix(ctx: RuleContext, line: int | None, untracked: UntrackedVari
     if line is None:
         return []
     source = ctx.source.text
-    safety: list[str] = []
-
-    def rewrite(call: cst.Call) -> cst.BaseExpression | None:
-        code, safe = _add_weight_code(call, untracked)
-        safety.append("safe" if safe else "review")
-        return cst.parse_expression(code) if code else None
-
-    patched = cst_edit.rewrite_call(source, line, cst_edit.callee_is("Variable"), rewrite)
-    if patched and "keras." in patched and "keras." not in source:
-        patched = ensure_import(patched)
+    rewritten = variable_to_add_weight(source, line, tuple(untracked.shape))
+    if rewritten is None:
+        return []
     fix = make_fix("use-add-weight", "create the weight with `self.add_weight(...)`",
-                   safety[0] if safety else "review", source, patched,
+                   "safe" if rewritten.exact else "review", source, rewritten.source,
                    "Keras 3 tracks and trains weights made by `add_weight`")
     return [fix] if fix else []
-
-
-def _add_weight_code(call: cst.Call, untracked: UntrackedVariable) -> tuple[str | None, bool]:
-    """``self.add_weight(...)`` code equivalent to ``tf.Variable(call...)``, and whether it is one to one."""
-    initial = cst_edit.keyword(call, "initial_value") or next((a for a in call.args if a.keyword is None), None)
-    if initial is None:
-        return None, False
-    value = initial.value
-    shape_code = repr(tuple(untracked.shape))
-    safe = True
-    if isinstance(value, (cst.Integer, cst.Float)) or (
-            isinstance(value, cst.UnaryOperation) and isinstance(value.expression, (cst.Integer, cst.Float))):
-        initializer = f"keras.initializers.Constant({cst_edit.code_of(value)})"
-    elif isinstance(value, cst.Call) and cst_edit.dotted_name(value.func).rsplit(".", 1)[-1] in ("zeros", "ones") \
-            and value.args:
-        initializer = ONE_TO_ONE_INITIALIZERS[cst_edit.dotted_name(value.func).rsplit(".", 1)[-1]]
-        shape_code = cst_edit.code_of(value.args[0].value)
-    elif isinstance(value, cst.Call) and cst_edit.dotted_name(value.func).rsplit(".", 1)[-1] in RANDOM_INITIALIZERS \
-            and value.args:
-        initializer = RANDOM_INITIALIZERS[cst_edit.dotted_name(value.func).rsplit(".", 1)[-1]]
-        shape_code = cst_edit.code_of(value.args[0].value)
-        safe = False
-    else:
-        initializer = f"keras.initializers.Constant({cst_edit.code_of(value)})"
-        safe = False
-    parts = [f"shape={shape_code}", f"initializer={initializer}"]
-    for name in ("dtype", "trainable", "name"):
-        argument = cst_edit.keyword(call, name)
-        if argument is not None:
-            parts.append(f"{name}={cst_edit.code_of(argument.value)}")
-    return f"self.add_weight({', '.join(parts)})", safe
 
 
 # -- integer dtype ---------------------------------------------------------------------------
@@ -204,7 +159,7 @@ def _dtype_fix(ctx: RuleContext, line: int | None) -> list[Fix]:
     if line is None:
         return []
     source = ctx.source.text
-    patched = cst_edit.set_keyword_at(source, line, ("add_weight",), "dtype", '"float32"')
+    patched = float_dtype(source, line)
     fix = make_fix("float-dtype", f'make the weight on line {line} `dtype="float32"`', "review", source, patched,
                    "floating-point weights receive gradients")
     return [fix] if fix else []
@@ -217,7 +172,7 @@ def _unreachable_findings(ctx: RuleContext, skip: set[str], tracked: int) -> Ite
     if probe is None or not probe.unreachable:
         return
     for traced in fit.model_info.traced_calls:  # GM010 explains these
-        skip |= set(layer_variable_paths(fit, traced.layer))
+        skip |= set(traced.variable_paths)
     paths = [path for path in probe.unreachable if path not in skip]
     by_layer: dict[str | None, list[str]] = {}
     owners = {v.path: v.layer for v in fit.model_info.variables}
@@ -240,10 +195,7 @@ def _unreachable_findings(ctx: RuleContext, skip: set[str], tracked: int) -> Ite
 
 def _call_site(ctx: RuleContext, layer_name: str | None) -> tuple[str | None, int | None]:
     """The attribute holding the layer in the model and the line of ``call`` that calls it."""
-    model = ctx.fit.model
-    attribute = next((name for name, value in vars(model).items()
-                      if not name.startswith("_") and getattr(value, "name", None) == layer_name
-                      and hasattr(value, "weights")), None)
+    attribute = next((name for name, held in ctx.fit.model_info.layer_attributes if held == layer_name), None)
     if attribute is None:
         return None, None
     for class_name in layer_class_chain(ctx.fit, ctx.fit.model_info.name):

@@ -52,13 +52,11 @@ from __future__ import annotations
 import ast
 from typing import Iterable
 
-import libcst as cst
-from libcst.metadata import PositionProvider
-
+from gradmagic.evidence.facts.model import ModelInfo
 from gradmagic.evidence.fit_evidence import FitEvidence
-from gradmagic.evidence.model_info import ModelInfo
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.trainable import trainable_around, unfreeze_at
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import names_listed
 from gradmagic.rules.base import Rule, RuleContext
@@ -75,7 +73,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     if not traced_state.trainable_variables():
         yield _nothing_trainable(ctx, tracer)
         return
-    if tracer is not None and not getattr(fit.model, "run_eagerly", False):
+    if tracer is not None and not fit.run_eagerly:
         finding = _unfrozen_after_trace(ctx, tracer)
         if finding is not None:
             yield finding
@@ -92,7 +90,7 @@ def _tracing_fit(ctx: RuleContext) -> FitEvidence | None:
     if fit.train_function_before is None:
         return None
     for earlier in reversed(ctx.earlier_fits):
-        if earlier.model is fit.model and earlier.train_function_after == fit.train_function_before:
+        if earlier.model_identity == fit.model_identity and earlier.train_function_after == fit.train_function_before:
             return earlier
     return None
 
@@ -241,45 +239,17 @@ def _toggle_fix(ctx: RuleContext, receiver: str | None, line: int | None) -> lis
     if not receiver or line is None:
         return []
     source = ctx.source.text
-    patched = cst_edit.insert_around_statement(source, line, before=f"{receiver}.trainable = True",
-                                               after=f"{receiver}.trainable = False")
+    patched = trainable_around(source, line, receiver)
     fix = make_fix("trainable-around-step", f"set `{receiver}.trainable = True` around its own step (line {line})",
                    "review", source, patched, "Keras 3 traces the step with the flag it sees at its first call")
     return [fix] if fix else []
-
-
-class _FlipTrainable(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, line: int) -> None:
-        self.line = line
-        self.done = False
-
-    def _on_line(self, node: cst.CSTNode) -> bool:
-        return self.get_metadata(PositionProvider, node).start.line == self.line
-
-    def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
-        if not self.done and self._on_line(original) and isinstance(updated.value, cst.Name) and \
-                updated.value.value == "False" and any(
-                    isinstance(t.target, cst.Attribute) and t.target.attr.value == "trainable" for t in updated.targets):
-            self.done = True
-            return updated.with_changes(value=cst.Name("True"))
-        return updated
-
-    def leave_Arg(self, original: cst.Arg, updated: cst.Arg) -> cst.Arg:
-        if not self.done and updated.keyword is not None and updated.keyword.value == "trainable" and \
-                isinstance(updated.value, cst.Name) and updated.value.value == "False" and \
-                self.get_metadata(PositionProvider, original.value).start.line == self.line:
-            self.done = True
-            return updated.with_changes(value=cst.Name("True"))
-        return updated
 
 
 def _unfreeze_fix(ctx: RuleContext, line: int | None) -> list[Fix]:
     if line is None:
         return []
     source = ctx.source.text
-    patched = cst_edit.transform(source, _FlipTrainable(line))
+    patched = unfreeze_at(source, line)
     fix = make_fix("unfreeze", f"set `trainable = True` on line {line}", "review", source, patched,
                    "the weights that must learn stay trainable")
     return [fix] if fix else []

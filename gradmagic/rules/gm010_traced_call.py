@@ -45,7 +45,7 @@ from typing import Iterable
 from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import find_class, layer_class_chain, layer_variable_paths
+from gradmagic.rules._shared import find_class, layer_class_chain
 from gradmagic.rules.base import Rule, RuleContext
 
 DECORATORS = ("tf.function", "function", "tensorflow.function")
@@ -60,7 +60,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     trainable = {v.path for v in fit.model_info.trainable_variables()}
     total = len(trainable)
     for traced in fit.model_info.traced_calls:
-        owned = [path for path in layer_variable_paths(fit, traced.layer) if path in trainable]
+        owned = [path for path in traced.variable_paths if path in trainable]
         cut = [path for path in owned if path in without]
         if not owned or not (cut or traced.blind_traces or raised):
             continue

@@ -37,15 +37,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
-from typing import Any
 
+from gradmagic.evidence.facts.compiled import LossEntry
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.losses import set_compile_loss
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import (
     compile_loss_line,
-    ensure_import,
     own_nodes,
-    replace_compile_loss,
     suggested_loss,
 )
 from gradmagic.rules.base import Rule, RuleContext
@@ -56,13 +55,13 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     probe = fit.probe
     if probe is None or probe.mode != "compile" or probe.loss_reads_prediction is not False:
         return
-    if fit.custom_train_step or fit.loss_config is None or not probe.paths_in_state("none"):
+    if fit.custom_train_step or not fit.loss.given or not probe.paths_in_state("none"):
         return  # every weight gets a gradient: the loss reads the output somewhere the walk did not see
-    losses = _entries(fit.loss_config)
-    if not losses or any(_is_metric(loss) for loss in losses):
+    losses = fit.loss.present()
+    if not losses or any(loss.metric_like for loss in losses):
         return  # a metric object as the loss: GM003 explains it
-    loss = next((item for item in losses if not isinstance(item, str)), losses[0])
-    name = _loss_name(loss)
+    loss = next((item for item in losses if item.text is None), losses[0])
+    name = loss.name
     node, params = _function_node(ctx, loss)
     line = _return_line(node) or compile_loss_line(ctx.source.tree)
     prediction = params[1] if len(params) > 1 else None
@@ -88,55 +87,19 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     )
 
 
-def _entries(config: Any) -> list[Any]:
-    if isinstance(config, dict):
-        items = list(config.values())
-    elif isinstance(config, (list, tuple)):
-        items = list(config)
-    else:
-        items = [config]
-    return [item for item in items if item is not None]
-
-
-def _is_metric(loss: Any) -> bool:
-    return hasattr(loss, "update_state") and hasattr(loss, "result")
-
-
-def _loss_name(loss: Any) -> str:
-    if isinstance(loss, str):
-        return loss
-    function = getattr(loss, "fn", None) or getattr(loss, "func", None)
-    if function is not None and getattr(function, "__name__", "<lambda>") != "<lambda>":
-        return function.__name__
-    name = getattr(loss, "__name__", None)
-    if name and name != "<lambda>":
-        return name
-    return "lambda" if name == "<lambda>" else type(loss).__name__
-
-
-def _code(loss: Any):
-    for candidate in (getattr(loss, "fn", None), getattr(loss, "func", None), loss,
-                      getattr(type(loss), "call", None)):
-        code = getattr(candidate, "__code__", None)
-        if code is not None:
-            return code
-    return None
-
-
-def _function_node(ctx: RuleContext, loss: Any) -> tuple[ast.AST | None, list[str]]:
+def _function_node(ctx: RuleContext, loss: LossEntry) -> tuple[ast.AST | None, list[str]]:
     """The loss function (``def`` or ``lambda``) in the checked source, and its parameter names."""
-    code = _code(loss)
     tree = ctx.source.tree
-    if code is None or tree is None or not ctx.source.is_ours(code.co_filename):
+    if loss.code_file is None or tree is None or not ctx.source.is_ours(loss.code_file):
         return None, []
-    first = code.co_firstlineno
+    first = loss.code_line
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name and (
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == loss.code_name and (
                 node.lineno == first or any(d.lineno == first for d in node.decorator_list)):
             params = [a.arg for a in node.args.posonlyargs + node.args.args]
             return node, [p for p in params if p != "self"]
     for node in ast.walk(tree):
-        if isinstance(node, ast.Lambda) and node.lineno == first and code.co_name == "<lambda>":
+        if isinstance(node, ast.Lambda) and node.lineno == first and loss.code_name == "<lambda>":
             return node, [a.arg for a in node.args.args]
     return None, []
 
@@ -175,12 +138,10 @@ def _how(prediction: str, uses: list[str]) -> str:
 
 
 def _fixes(ctx: RuleContext) -> list[Fix]:
-    if not isinstance(ctx.fit.loss_config, (dict, list, tuple)):
+    if ctx.fit.loss.structure == "single":
         source = ctx.source.text
         loss_code = suggested_loss(ctx.fit)
-        patched = replace_compile_loss(source, loss_code)
-        if patched and "keras." in loss_code:
-            patched = ensure_import(patched)
+        patched = set_compile_loss(source, loss_code)
         fix = make_fix("builtin-loss", f"train with `loss={loss_code}` instead", "review", source, patched,
                        "a built-in loss that compares the output with the targets, fitting the output activation")
         if fix is not None:

@@ -58,10 +58,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import libcst as cst
-
-from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.tape import (
+    ask_other_tape,
+    make_persistent,
+    watch_accessed_variables,
+)
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import own_nodes, raised_errors
 from gradmagic.rules.base import Rule, RuleContext
@@ -376,38 +378,26 @@ def _other_tape_finding(ctx: RuleContext, call: ast.Call, tape: _Tape, other: _E
 # -- fixes -------------------------------------------------------------------------------
 
 def _persistent_fix(source: str, tape: _Tape) -> Fix | None:
-    patched = cst_edit.set_keyword_at(source, tape.line, ("GradientTape",), "persistent", "True")
+    patched = make_persistent(source, tape.line)
     return make_fix("persistent-tape", f"make the tape `{tape.name}` persistent (line {tape.line})", "safe",
                     source, patched, "a persistent tape keeps its record for more than one `gradient` call")
 
 
 def _drop_watch_fix(source: str, tape: _Tape) -> Fix | None:
-    patched = cst_edit.rewrite_call(source, tape.line, cst_edit.callee_is("GradientTape"),
-                                    lambda call: _without_watch(call))
+    patched = watch_accessed_variables(source, tape.line)
     return make_fix("watch-accessed-variables", f"let the tape `{tape.name}` watch the variables it reads "
                     f"(line {tape.line})", "safe", source, patched,
                     "the tape then records the trainable variables the forward pass reads")
 
 
-def _without_watch(call: cst.Call) -> cst.Call:
-    call = cst_edit.without_keyword(call, "watch_accessed_variables")
-    return call if call.args else call.with_changes(whitespace_before_args=cst.SimpleWhitespace(""))
-
-
 def _rename_fix(source: str, call: ast.Call, tape: _Tape, other: _Tape, function: ast.AST) -> Fix | None:
-    def rename(node: cst.Call) -> cst.BaseExpression | None:
-        func = node.func
-        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == tape.name):
-            return None
-        return node.with_changes(func=func.with_changes(value=cst.Name(other.name)))
-
-    patched = cst_edit.rewrite_call(source, call.lineno, cst_edit.callee_is(call.func.attr), rename)
+    patched = ask_other_tape(source, call.lineno, call.func.attr, tape.name, other.name)
     if patched is None:
         return None
     others = [c for c, n in _gradient_calls(function) if n == other.name]
     persistent = other.keyword("persistent")
     if others and not (isinstance(persistent, ast.Constant) and persistent.value is True):
-        patched = cst_edit.set_keyword_at(patched, other.line, ("GradientTape",), "persistent", "True")
+        patched = make_persistent(patched, other.line)
     if patched is None:
         return None
     return make_fix("use-recording-tape", f"ask `{other.name}`, the tape that recorded it (line {call.lineno})",

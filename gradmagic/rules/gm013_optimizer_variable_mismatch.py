@@ -45,10 +45,8 @@ import ast
 import re
 from collections.abc import Iterable
 
-import libcst as cst
-
-from gradmagic.fixes import cst as cst_edit
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.optimizers import apply_other_optimizer, own_optimizer
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import raised_errors
 from gradmagic.rules.base import Rule, RuleContext
@@ -73,28 +71,27 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     evidence = {"exception_type": type_name, "exception_message": message}
     if variable:
         evidence["unknown_variable"] = variable
-    optimizer = getattr(ctx.fit.model, "optimizer", None)
+    optimizer = ctx.fit.optimizer
     notes = [f"Keras raised `{type_name}: {_short(message)}`"]
     apply_call = _apply_call_at(tree, line) if tree is not None and line is not None else None
     if apply_call is not None:
         yield _train_step_finding(ctx, tree, apply_call, evidence, notes)
         return
-    built_for = getattr(optimizer, "_trainable_variables", None)
-    if isinstance(built_for, list):
-        evidence["built_for_variables"] = len(built_for)
-    others = [e for e in ctx.earlier_fits if e.model is not ctx.fit.model and optimizer is not None
-              and getattr(e.model, "optimizer", None) is optimizer]
+    if optimizer is not None and optimizer.built_for_variables is not None:
+        evidence["built_for_variables"] = optimizer.built_for_variables
+    others = [e for e in ctx.earlier_fits if e.model_identity != ctx.fit.model_identity and optimizer is not None
+              and e.optimizer is not None and e.optimizer.identity == optimizer.identity]
     if others:
-        evidence["optimizer"] = type(optimizer).__name__
+        evidence["optimizer"] = optimizer.class_name
         evidence["models"] = [others[0].model_info.name, ctx.fit.model_info.name]
         evidence["first_fit_line"] = others[0].line
-    shared = _shared_compile(tree, type(optimizer).__name__ if optimizer is not None else "") if tree else None
+    shared = _shared_compile(tree, optimizer.class_name if optimizer is not None else "") if tree else None
     if shared is not None and not shared[3] and not others:
         shared = None  # a name passed to one `compile` only: shared only when the live models say so
     if others or shared is not None:
         yield _shared_finding(ctx, shared, others, evidence, notes)
         return
-    same = [e for e in ctx.earlier_fits if e.model is ctx.fit.model]
+    same = [e for e in ctx.earlier_fits if e.model_identity == ctx.fit.model_identity]
     if same:
         evidence["first_fit_line"] = same[0].line
     first = f" at its first `fit` (line {same[0].line})" if same else ""
@@ -203,21 +200,7 @@ def _own_optimizer_fix(source: str, arg: ast.Name, constructor: ast.Call) -> Fix
     code = ast.get_source_segment(source, constructor)
     if not code:
         return None
-    replacement = cst.parse_expression(code)
-
-    def rewrite(call: cst.Call) -> cst.BaseExpression | None:
-        args = []
-        changed = False
-        for i, item in enumerate(call.args):
-            is_optimizer = (item.keyword is not None and item.keyword.value == "optimizer") or (
-                item.keyword is None and i == 0)
-            if is_optimizer and not changed and isinstance(item.value, cst.Name) and item.value.value == arg.id:
-                item = item.with_changes(value=replacement)
-                changed = True
-            args.append(item)
-        return call.with_changes(args=args) if changed else None
-
-    patched = cst_edit.rewrite_call(source, arg.lineno, cst_edit.callee_is("compile"), rewrite)
+    patched = own_optimizer(source, arg.lineno, arg.id, code)
     return make_fix("own-optimizer", f"give this model an optimizer of its own (line {arg.lineno})", "safe",
                     source, patched, "each model's optimizer is then built for that model's variables")
 
@@ -248,10 +231,7 @@ def _train_step_finding(ctx: RuleContext, tree: ast.Module, call: ast.Call, evid
     spare = _unused_optimizer(tree, call, optimizer)
     if spare is not None:
         evidence["unused_optimizer"] = spare
-        patched = cst_edit.rewrite_call(ctx.source.text, call.lineno, cst_edit.callee_is(call.func.attr),
-                                        lambda node: node.with_changes(
-                                            func=node.func.with_changes(value=cst.parse_expression(spare)))
-                                        if cst_edit.code_of(node.func.value) == optimizer else None)
+        patched = apply_other_optimizer(ctx.source.text, call.lineno, call.func.attr, optimizer, spare)
         fix = make_fix("own-optimizer", f"apply `{spare}`, which no update uses yet (line {call.lineno})", "review",
                        ctx.source.text, patched, f"`{spare}` is made for the step but never applied")
         fixes = [fix] if fix else []

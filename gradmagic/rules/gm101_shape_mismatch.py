@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.evidence.preflight import OutputCheck
+from gradmagic.evidence.facts.preflight import OutputCheck
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
     Editor,

@@ -38,12 +38,11 @@ from __future__ import annotations
 import ast
 from typing import Iterable
 
-from gradmagic.evidence.preflight import OutputCheck
-from gradmagic.fixes import cst as cst_edit
+from gradmagic.evidence.facts.preflight import OutputCheck
+from gradmagic.fixes.data import insert_data_lines
+from gradmagic.fixes.losses import reshape_targets_in_loss
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import Editor, heads, ranked
-from gradmagic.rules._preflight_edits import insert_data_lines
-from gradmagic.rules._shared import ensure_import
 from gradmagic.rules.base import Rule, RuleContext
 
 
@@ -145,11 +144,7 @@ def _reshape_in_loss(editor: Editor, class_name: str) -> Fix | None:
             body = call.body
             first = body[1] if len(body) > 1 and isinstance(body[0], ast.Expr) and \
                 isinstance(getattr(body[0], "value", None), ast.Constant) else body[0]
-            patched = cst_edit.insert_around_statement(
-                editor.source, first.lineno,
-                before=f"{y_true} = keras.ops.reshape({y_true}, keras.ops.shape({y_pred}))")
-            if patched is not None:
-                patched = ensure_import(patched)
+            patched = reshape_targets_in_loss(editor.source, first.lineno, y_true, y_pred)
             return editor.fix("reshape-in-loss", f"reshape `{y_true}` to `{y_pred}`'s shape in `{class_name}.call`",
                               patched, "the loss then compares each target with its own prediction, for any data")
     return None

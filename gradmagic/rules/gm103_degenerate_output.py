@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.evidence.preflight import OutputCheck
+from gradmagic.evidence.facts.preflight import OutputCheck
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
     Editor, head_label, heads, loss_spelling, num, ranked, shapes_disagree, sigmoid_bce_fix, softmax_units_fix,

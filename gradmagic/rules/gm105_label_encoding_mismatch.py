@@ -32,8 +32,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.evidence.preflight import OutputCheck
-from gradmagic.fixes.data_edits import unscale_at
+from gradmagic.evidence.facts.preflight import OutputCheck
+from gradmagic.fixes.data import insert_data_lines, unscale_at
+from gradmagic.fixes.losses import loss_code
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
     Editor,
@@ -45,7 +46,6 @@ from gradmagic.rules._preflight_common import (
     ranked,
     value_range,
 )
-from gradmagic.rules._preflight_edits import insert_data_lines, loss_code
 from gradmagic.rules.base import Rule, RuleContext
 
 
@@ -77,10 +77,6 @@ def _data_fix(editor: Editor, head: OutputCheck, fix_id: str, title: str, code: 
     if origin is None or not origin.editable:
         return None
     patched = insert_data_lines(editor.source, origin.line, code.replace("{y}", origin.name))
-    if "keras." in code:
-        from gradmagic.rules._shared import ensure_import
-
-        patched = ensure_import(patched)
     return editor.fix(fix_id, title.replace("{y}", origin.name), patched, reason)
 
 

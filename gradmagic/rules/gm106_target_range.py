@@ -33,12 +33,13 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.evidence.preflight import OutputCheck
+from gradmagic.evidence.facts.preflight import OutputCheck
+from gradmagic.fixes.data import insert_data_lines
+from gradmagic.fixes.metrics import replace_accuracy_metrics
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
     ACTIVATION_RANGES, Editor, head_label, heads, loss_spelling, name_of, num, ranked, shapes_disagree, value_range,
 )
-from gradmagic.rules._preflight_edits import insert_data_lines, replace_accuracy_metrics
 from gradmagic.rules.base import Rule, RuleContext
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.evidence.preflight import OutputCheck
+from gradmagic.evidence.facts.preflight import OutputCheck
+from gradmagic.fixes.losses import loss_code
+from gradmagic.fixes.metrics import ACCURACY, metrics_line, replace_accuracy_metrics
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
     Editor, head_label, heads, loss_spelling, preflight_of, ranked, shapes_disagree, value_range,
 )
-from gradmagic.rules._preflight_edits import ACCURACY, loss_code, metrics_line, replace_accuracy_metrics
 from gradmagic.rules.base import Rule, RuleContext
 
 

@@ -35,11 +35,12 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from gradmagic.evidence.preflight import ArrayStats, Preflight
+from gradmagic.evidence.facts.preflight import ArrayStats, Preflight
+from gradmagic.fixes.data import insert_data_lines
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._data_fixes import guard_std_fix, is_standardisation, plain_name
-from gradmagic.rules._preflight_common import Editor, name_of, num, preflight_of, ranked
-from gradmagic.rules._preflight_edits import insert_data_lines
+from gradmagic.rules._preflight_common import (
+    Editor, guard_std_fix, is_standardisation, name_of, num, plain_name, preflight_of, ranked,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
 

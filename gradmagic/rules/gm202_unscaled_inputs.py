@@ -34,11 +34,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.evidence.preflight import ArrayStats, Preflight
+from gradmagic.evidence.facts.preflight import ArrayStats, Preflight
+from gradmagic.fixes.data import feature_axes, insert_data_lines, standardise_after
+from gradmagic.fixes.layers import insert_layer
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._data_fixes import plain_name
-from gradmagic.rules._preflight_common import Editor, name_of, num, preflight_of, ranked
-from gradmagic.rules._preflight_edits import insert_data_lines, insert_layer
+from gradmagic.rules._preflight_common import Editor, name_of, num, plain_name, preflight_of, ranked
 from gradmagic.rules.base import Rule, RuleContext
 
 SCALE_LIMIT = 20.0
@@ -102,8 +102,7 @@ def _first_layer(editor: Editor):
 
 
 def _axes(stats: ArrayStats) -> str:
-    dims = len(stats.shape)
-    return "0" if dims <= 2 else "(" + ", ".join(str(i) for i in range(dims - 1)) + ")"
+    return feature_axes(len(stats.shape))
 
 
 def _fixes(editor: Editor, stats: ArrayStats) -> list[Fix]:
@@ -112,14 +111,12 @@ def _fixes(editor: Editor, stats: ArrayStats) -> list[Fix]:
     name, line = stats.origin.expression, stats.final_line  # rescale the array fit gets
     fixes: list[Fix | None] = []
     divide = insert_data_lines(editor.source, line, f"{name} = {name} / 255.0")
-    standardise = insert_data_lines(
-        editor.source, line,
-        f"{name} = ({name} - {name}.mean(axis={_axes(stats)})) / {{np}}.maximum({name}.std(axis={_axes(stats)}), 1e-8)")
+    standardise = standardise_after(editor.source, line, name, len(stats.shape))
     anchor = _first_layer(editor)
     layer = None
     if anchor is not None and anchor.line is not None and anchor.line > line \
             and editor.ctx.fit.model_info.class_name == "Sequential" and len(editor.ctx.fit.preflight.inputs) == 1:
-        layer = insert_layer(editor.source, editor.layers, anchor,
+        layer = insert_layer(editor.source, editor.layer_call(anchor),
                              f"keras.layers.Normalization(mean={name}.mean(axis={_axes(stats)}), "
                              f"variance={name}.var(axis={_axes(stats)}))")
     normalization = editor.fix("normalization-layer", "start the model with a `keras.layers.Normalization` layer "

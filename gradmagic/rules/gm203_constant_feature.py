@@ -31,10 +31,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.evidence.preflight import ArrayStats
+from gradmagic.evidence.facts.preflight import ArrayStats
 from gradmagic.report.model import Finding
-from gradmagic.rules._data_fixes import guard_std_fix, is_standardisation
-from gradmagic.rules._preflight_common import Editor, name_of, num, preflight_of, ranked
+from gradmagic.rules._preflight_common import (
+    Editor, guard_std_fix, is_standardisation, name_of, num, preflight_of, ranked,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
 MIN_ROWS = 16

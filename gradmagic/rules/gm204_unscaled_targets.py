@@ -32,12 +32,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from gradmagic.evidence.preflight import OutputCheck
+from gradmagic.evidence.facts.preflight import OutputCheck
+from gradmagic.fixes.data import insert_data_lines
+from gradmagic.fixes.layers import insert_layer
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
-from gradmagic.rules._data_fixes import plain_name
-from gradmagic.rules._preflight_common import Editor, head_label, heads, name_of, num, ranked, value_range
-from gradmagic.rules._preflight_edits import insert_data_lines, insert_layer
+from gradmagic.rules._preflight_common import (
+    Editor, head_label, heads, name_of, num, plain_name, ranked, value_range,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
 SCALE_LIMIT = 100.0
@@ -110,7 +112,7 @@ def _fixes(editor: Editor, head: OutputCheck) -> list[Fix]:
     anchor = head.units_layer
     if anchor is not None and anchor.line is not None and anchor.line > line \
             and editor.ctx.fit.model_info.class_name == "Sequential":
-        layer = insert_layer(editor.source, editor.layers, anchor,
+        layer = insert_layer(editor.source, editor.layer_call(anchor),
                              f"keras.layers.Rescaling(scale=float({name}.std()), offset=float({name}.mean()))",
                              where="after")
         fixes.append(editor.fix("rescaling-output", "end the model with a `keras.layers.Rescaling` layer set from "

@@ -31,17 +31,14 @@ raising `input_dim` adds rows to the table (and weights) for the ids that were m
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable
 
-import libcst as cst
-
-from gradmagic.evidence.id_inputs import IdInput
-from gradmagic.evidence.preflight import ArrayStats
-from gradmagic.fixes import cst as cst_edit
+from gradmagic.evidence.facts.data import IdInput
+from gradmagic.evidence.facts.preflight import ArrayStats
+from gradmagic.fixes.data import strip_scaling_at, unscaled_value_at
+from gradmagic.fixes.layers import set_size
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import Editor, name_of, num, preflight_of, ranked
-from gradmagic.rules._preflight_edits import replace_node, rewrite_layer
 from gradmagic.rules.base import Rule, RuleContext
 
 SIZE_ARGUMENT = {"Embedding": "input_dim", "CategoryEncoding": "num_tokens"}
@@ -140,44 +137,21 @@ def _size_fixes(editor: Editor, item: IdInput) -> list[Fix]:
     if argument is None or layer is None or item.negative or item.max is None:
         return []
     size = int(item.max) + 1
-
-    def rewrite(call: cst.Call) -> cst.Call | None:
-        if cst_edit.keyword(call, argument) is not None:
-            return cst_edit.with_keyword(call, argument, str(size))
-        if call.args and call.args[0].keyword is None:
-            return call.with_changes(args=[call.args[0].with_changes(value=cst.Integer(str(size))), *call.args[1:]])
-        return None
-
-    patched = rewrite_layer(editor.source, editor.layers, layer, rewrite)
+    patched = set_size(editor.source, editor.layer_call(layer), size, (argument,))
     return ranked(editor.fix(f"raise-{argument.replace('_', '-')}", f"set `{argument}={size}` on `{item.layer}`",
                              patched, f"one table row per id 0..{size - 1}, the largest id seen"))
 
 
-def _unscaled(node: ast.expr) -> ast.expr | None:
-    """``tokens`` for ``(tokens - tokens.mean()) / tokens.std()``, ``tokens / 200``, ``tokens - 1``."""
-    peeled = node
-    while isinstance(peeled, ast.BinOp) and isinstance(peeled.op, (ast.Div, ast.Sub, ast.Add, ast.Mult)):
-        peeled = peeled.left
-    if peeled is node or not isinstance(peeled, (ast.Name, ast.Subscript, ast.Attribute, ast.Call)):
-        return None
-    return peeled
-
-
 def _value_fixes(editor: Editor, stats: ArrayStats | None) -> list[Fix]:
     """Undo the arithmetic that scaled the ids on the line that makes them (verified by re-checking)."""
-    if stats is None or stats.line is None or editor.ctx.source.tree is None:
+    if stats is None or stats.line is None:
         return []
-    statement = next((node for node in ast.walk(editor.ctx.source.tree)
-                      if isinstance(node, ast.Assign) and node.lineno == stats.line and len(node.targets) == 1), None)
-    if statement is None:
+    original = unscaled_value_at(editor.source, stats.line)
+    if original is None:
         return []
-    inner = _unscaled(statement.value)
-    if inner is None:
-        return []
-    original = ast.unparse(inner)
-    patched = replace_node(editor.source, statement.value, lambda node: cst.parse_expression(original))
     return ranked(editor.fix("unscaled-ids", f"feed the integer ids `{original}` unscaled (line {stats.line})",
-                             patched, "the embedding gets whole ids, one table row each, as it expects"))
+                             strip_scaling_at(editor.source, stats.line),
+                             "the embedding gets whole ids, one table row each, as it expects"))
 
 
 RULE = Rule(code="GM205", name="non-integer-ids", severity="error", detect=detect, doc=__doc__)

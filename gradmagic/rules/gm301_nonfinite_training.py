@@ -35,6 +35,7 @@ from typing import Iterable
 import numpy as np
 
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.guards import GUARDS, guard_op
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules._shared import layer_line
@@ -84,13 +85,20 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     else:
         notes = []
     if diverged:
-        notes.append(f"the loss grew {dyn.num(growth)}x before it overflowed")
+        start, peak = _loss_levels(rec, first)
+        notes.append(f"the loss grew from {dyn.num(start)} to {dyn.num(peak)} ({dyn.num(growth)}x) before it overflowed")
     if origin.get("stage") == "data":
         notes.append("the sampled input batch itself holds NaN/Inf (see GM201)")
     where = f" in `{layer}`" if layer else ""
     by_op = f"; {OP_SPELLING.get(op, f'`{op}`')} on line {op_line} produces it" if op and op_line else ""
+    fate = dyn.nonfinite_loss(rec)
+    evidence["loss_stayed_nonfinite"] = fate.stayed if fate else None
+    if fate is not None and fate.step == first:
+        happened = fate.said() + where  # "the loss was NaN from step 3 on", as Keras prints `nan` from there
+    else:
+        happened = f"{what}{where} became {value}" + (f"; {fate.said()}" if fate else "")
     return [RULE.finding(
-        f"training turned {value} at step {first}: {what}{where} became {value}{by_op}",
+        f"training turned {value} at step {first}: {happened}{by_op}",
         line=line,
         layer=layer,
         step=first,
@@ -132,20 +140,29 @@ def _layer(rec, origin: dict, first: int) -> str | None:
     return None
 
 
-def _loss_growth(rec, first: int) -> float | None:
-    """How many times the loss grew from its first level to its highest before ``first``."""
+def _loss_levels(rec, first: int) -> tuple[float, float] | None:
+    """The loss's first level (GM307's "at first") and its highest before ``first``."""
     data = rec.series("loss")
     steps, mean = data["steps"], data["mean"]
     before = np.isfinite(mean) & (steps < first)
     if before.sum() < 2:
         return None
     values = mean[before]
-    start = float(np.mean(values[: max(1, len(values) // 5)]))
-    return float(values.max() / start) if start > 0 else None
+    trend = dyn.loss_trend(rec)
+    start = trend.initial if trend is not None else float(np.mean(values[: max(1, len(values) // 5)]))
+    return start, float(values.max())
+
+
+def _loss_growth(rec, first: int) -> float | None:
+    """How many times the loss grew from its first level to its highest before ``first``."""
+    levels = _loss_levels(rec, first)
+    if levels is None or levels[0] <= 0:
+        return None
+    return levels[1] / levels[0]
 
 
 def _help(op: str | None, op_line: int | None, diverged: bool) -> str:
-    if op in dyn.GUARDS and op_line:
+    if op in GUARDS and op_line:
         return f"keep the argument of `{op.lower()}` on line {op_line} inside its domain, e.g. with `tf.maximum(x, 1e-7)`"
     if diverged:
         return "lower the learning rate: the loss grew until it overflowed"
@@ -155,16 +172,14 @@ def _help(op: str | None, op_line: int | None, diverged: bool) -> str:
 def _fixes(ctx: RuleContext, rec, op: str | None, op_line: int | None, diverged: bool) -> list[Fix]:
     source = ctx.source.text
     fixes: list[Fix | None] = []
-    if op_line and op in dyn.GUARDS:
+    if op_line and op in GUARDS:
         fixes.append(make_fix("guard-op", f"keep the argument of `{op.lower()}` on line {op_line} positive",
-                              "review", source, dyn.guard_op(source, op_line, op),
+                              "review", source, guard_op(source, op_line, op),
                               "clamps the argument away from 0 and below, where the op returns NaN/-Inf"))
     if diverged:
         rate = dyn.suggested_rate(rec, dyn.median_update_ratio(rec), lower=True)
-        if rate is not None:
-            patched = dyn.edit_optimizer(ctx, learning_rate=dyn.rate_code(rate))
-            fixes.append(make_fix("lower-learning-rate", f"lower the learning rate to {dyn.rate_code(rate)}", "review",
-                                  source, patched, "the measured updates were far larger than ~1e-3 of the weights"))
+        fixes.extend(dyn.learning_rate_fix(ctx, rate, "lower",
+                                           reason="the measured updates were far larger than ~1e-3 of the weights"))
     return [fix for fix in fixes if fix is not None]
 
 

@@ -30,12 +30,12 @@ from typing import Iterable
 
 import numpy as np
 
+from gradmagic.evidence.data_origin import last_assignment
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.layers import replace_assigned_initializer, set_layer_keywords
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
-from gradmagic.evidence.data_origin import last_assignment
-from gradmagic.fixes import cst as cst_edit
-from gradmagic.rules._shared import ensure_import, layer_line
+from gradmagic.rules._shared import layer_line
 
 INIT_MIN_LAYERS = 3
 INIT_GROWTH = 2.0  # mean |output| multiplied per layer before any step
@@ -87,7 +87,7 @@ def _initializer_fixes(ctx: RuleContext, layers: list) -> tuple[int | None, list
     """Where the too-large initialiser is written and the fix that replaces it."""
     source = ctx.source.text
     chosen = [(layer, code) for layer in layers
-              if (code := dyn.layer_keyword(source, layer, "kernel_initializer")) is not None]
+              if (code := dyn.layer_keyword(ctx, layer, "kernel_initializer")) is not None]
     if not chosen:
         return None, []
     layer, code = chosen[0]
@@ -95,13 +95,12 @@ def _initializer_fixes(ctx: RuleContext, layers: list) -> tuple[int | None, list
     assigned = last_assignment(ctx.source.tree, layer.line, code) if code.isidentifier() else None
     if assigned is not None:  # ``init = RandomNormal(stddev=1.0)`` shared by the layers: replace it there
         constructor = INITIALIZER_CLASSES[wanted.strip('"')]
-        patched = cst_edit.replace_assigned_value(source, assigned.lineno, code, f"keras.initializers.{constructor}()")
-        patched = ensure_import(patched) if patched else None
+        patched = replace_assigned_initializer(source, assigned.lineno, code, constructor)
         fix = make_fix("initializer", f"make `{code}` a {constructor} initialiser (line {assigned.lineno})", "review",
                        source, patched, "variance-scaled weights keep the signal at unit scale through every layer")
         return assigned.lineno, [fix] if fix else []
-    patched = dyn.edit_lines(source, [item for item, _ in chosen], lambda text, item: dyn.set_layer_keyword(
-        ctx, item, "kernel_initializer", dyn.initializer_for(item.activation), text))
+    patched = set_layer_keywords(source, [(dyn.layer_call(ctx, item), {"kernel_initializer": dyn.initializer_for(
+        item.activation)}) for item, _ in chosen])
     fix = make_fix("initializer", f"use `kernel_initializer={wanted}`", "review", source, patched,
                    "variance-scaled weights keep the signal at unit scale through every layer")
     return layer.line, [fix] if fix else []
@@ -167,10 +166,16 @@ def _growth(ctx: RuleContext, rec) -> Finding | None:
                   "learning_rate": dyn.optimizer_of(rec, layer).get("learning_rate"),
                   "clipnorm": dyn.optimizer_of(rec, layer).get("clipnorm")},
         notes=[f"the gradient norm passed 10x its initial level at step {step}"]
-        + (["then it overflowed to NaN/Inf"] if overflowed.any() else []),
+        + ([f"then it overflowed to NaN/Inf at step {_overflow_step(rec, steps, overflowed)}"] if overflowed.any() else []),
         help="clip the gradient with `clipnorm=1.0` on the optimizer, or lower the learning rate",
         fixes=_fixes(ctx, rec, layer),
     )
+
+
+def _overflow_step(rec, steps: np.ndarray, overflowed: np.ndarray) -> int | None:
+    """The first step with a NaN/Inf gradient, as GM301 reports it."""
+    event = rec.nonfinite.get("gradient")
+    return event.step if event is not None else dyn.first_step_where(steps, overflowed)
 
 
 def _fastest_layer(rec) -> tuple[str | None, float | None]:
@@ -197,10 +202,8 @@ def _fixes(ctx: RuleContext, rec, layer: str | None = None) -> list[Fix]:
                               dyn.edit_optimizer(ctx, layer=layer, clipnorm="1.0"),
                               "no single step can be larger than the learning rate"))
     rate = dyn.suggested_rate(rec, dyn.median_update_ratio(rec), lower=True, layer=layer)
-    if rate is not None:
-        fixes.append(make_fix("lower-learning-rate", f"lower the learning rate to {dyn.rate_code(rate)}", "review",
-                              source, dyn.edit_optimizer(ctx, layer=layer, learning_rate=dyn.rate_code(rate)),
-                              "the measured updates were far larger than ~1e-3 of the weights"))
+    fixes.extend(dyn.learning_rate_fix(ctx, rate, "lower", layer=layer,
+                                       reason="the measured updates were far larger than ~1e-3 of the weights"))
     return [fix for fix in fixes if fix is not None]
 
 

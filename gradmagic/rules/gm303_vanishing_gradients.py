@@ -30,8 +30,9 @@ from typing import Iterable
 
 import numpy as np
 
-from gradmagic.evidence.activations import SATURATING
+from gradmagic.evidence.facts.recording import SATURATING
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.layers import set_layer_keywords
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules._shared import layer_line
@@ -92,25 +93,20 @@ def _fixes(ctx: RuleContext, kernels: list[str]) -> list[Fix]:
     source = ctx.source.text
     hidden = _hidden(ctx, kernels)
     fixes: list[Fix | None] = []
-    with_initializer = [layer for layer in hidden if dyn.layer_has_keyword(source, layer, "kernel_initializer")]
+    with_initializer = [layer for layer in hidden if dyn.layer_has_keyword(ctx, layer, "kernel_initializer")]
     if with_initializer:
-        patched = dyn.edit_lines(source, with_initializer,
-                              lambda text, layer: dyn.set_layer_keyword(ctx, layer, "kernel_initializer",
-                                                                        dyn.initializer_for(layer.activation), text))
+        patched = set_layer_keywords(source, [(dyn.layer_call(ctx, layer), {
+            "kernel_initializer": dyn.initializer_for(layer.activation)}) for layer in with_initializer])
         fixes.append(make_fix("initializer", "use the default Glorot/He initialiser for the hidden layers", "review",
                               source, patched, "keeps each layer's output and gradient at the scale of its input"))
     squashing = [layer for layer in hidden if layer.activation in SATURATING]
     if squashing and not with_initializer:
-        patched = dyn.edit_lines(source, squashing, lambda text, layer: _relu(ctx, layer, text))
+        patched = set_layer_keywords(source, [(dyn.layer_call(ctx, layer), {
+            "activation": '"relu"', "kernel_initializer": '"he_normal"'}) for layer in squashing])
         fixes.append(make_fix("relu", "use ReLU with a He initialiser in the hidden layers", "review", source,
                               patched, "ReLU passes the gradient unchanged where it is active; sigmoid shrinks it "
                               "at least 4x per layer"))
     return [fix for fix in fixes if fix is not None]
-
-
-def _relu(ctx: RuleContext, layer, text: str) -> str | None:
-    patched = dyn.set_layer_keyword(ctx, layer, "activation", '"relu"', text)
-    return dyn.set_layer_keyword(ctx, layer, "kernel_initializer", '"he_normal"', patched) if patched else None
 
 
 RULE = Rule(code="GM303", name="vanishing-gradients", severity="warning", detect=detect, doc=__doc__)

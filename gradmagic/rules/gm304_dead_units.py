@@ -38,6 +38,7 @@ from typing import Iterable
 import numpy as np
 
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.layers import edit_each_line, set_activation
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules._shared import layer_line, names_listed
@@ -189,23 +190,19 @@ def _fixes(ctx: RuleContext, rec, name: str, ratio, high_rate: bool) -> list[Fix
     fixes: list[Fix | None] = []
     if high_rate:
         rate = dyn.suggested_rate(rec, ratio, lower=True, layer=name)
-        if rate is not None:
-            fixes.append(make_fix("lower-learning-rate", f"lower the learning rate to {dyn.rate_code(rate)}", "review",
-                                  source, dyn.edit_optimizer(ctx, layer=name, learning_rate=dyn.rate_code(rate)),
-                                  f"updates were {dyn.num(ratio)} of the weights per step; large steps push "
-                                  "ReLU units into the region where they never fire again"))
+        fixes.extend(dyn.learning_rate_fix(ctx, rate, "lower", layer=name,
+                                           reason=f"updates were {dyn.num(ratio)} of the weights per step; large "
+                                           "steps push ReLU units into the region where they never fire again"))
     dead = [found for dead_name in dyn.dead_layers(rec) if (found := ctx.fit.model_info.layer(dead_name))]
     if layer is not None and layer not in dead:
         dead.append(layer)
     names = names_listed(item.name for item in dead)
     fixes.append(make_fix("leaky-relu", f'use `activation="leaky_relu"` in {names}', "review", source,
-                          dyn.edit_lines(source, dead, lambda text, item: _leaky(ctx, item, text)),
+                          edit_each_line(source, [dyn.layer_call(ctx, item) for item in dead],
+                                         lambda text, call: set_activation(text, call, "leaky_relu",
+                                                                           add_missing=False)),
                           "a leaky ReLU keeps a small gradient for negative inputs, so units can recover"))
     return [fix for fix in fixes if fix is not None]
-
-
-def _leaky(ctx: RuleContext, layer, text: str) -> str | None:
-    return dyn.swap_activation(ctx, layer, "leaky_relu", text)
 
 
 RULE = Rule(code="GM304", name="dead-units", severity="warning", detect=detect, doc=__doc__)

@@ -33,6 +33,7 @@ from typing import Iterable
 import numpy as np
 
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.layers import set_layer_keyword
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules._shared import layer_line
@@ -122,9 +123,10 @@ def _fixes(ctx: RuleContext, name: str) -> list[Fix]:
             patched, array = found
             fixes.append(make_fix("standardise", f"standardise `{array}` before training", "review", source, patched,
                                   "pre-activations near unit scale keep sigmoid/tanh in their slope"))
-    if layer is not None and layer.line and dyn.layer_has_keyword(source, layer, "kernel_initializer"):
+    if layer is not None and layer.line and dyn.layer_has_keyword(ctx, layer, "kernel_initializer"):
         fixes.append(make_fix("initializer", f"use the Glorot initialiser in `{name}`", "review", source,
-                              dyn.set_layer_keyword(ctx, layer, "kernel_initializer", '"glorot_uniform"'),
+                              set_layer_keyword(source, dyn.layer_call(ctx, layer), "kernel_initializer",
+                                                '"glorot_uniform"'),
                               "Glorot keeps a tanh/sigmoid layer's pre-activations near unit scale"))
     return [fix for fix in fixes if fix is not None]
 

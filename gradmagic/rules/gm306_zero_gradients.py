@@ -29,10 +29,10 @@ from typing import Iterable
 
 import numpy as np
 
-from gradmagic.fixes import make_fix
+from gradmagic.fixes import make_fix, surrogates
+from gradmagic.fixes.layers import set_layer_keywords
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
-from gradmagic.fixes import surrogates
 from gradmagic.rules._shared import layer_for_scope, layer_line, names_listed, written_spelling
 from gradmagic.rules.base import Rule, RuleContext
 
@@ -105,11 +105,11 @@ def _zeroing_op_finding(ctx: RuleContext, op, overall: float, silent: list[str],
 def _fixes(ctx: RuleContext, silent: list[str]) -> list[Fix]:
     source = ctx.source.text
     zero_init = [layer for layer in ctx.fit.model_info.layers if layer.line is not None
-                 and dyn.layer_has_keyword(source, layer, "kernel_initializer", ZERO_INITIALISERS)]
+                 and dyn.layer_has_keyword(ctx, layer, "kernel_initializer", ZERO_INITIALISERS)]
     if not zero_init:
         return []
-    patched = dyn.edit_lines(source, zero_init, lambda text, layer: dyn.set_layer_keyword(
-        ctx, layer, "kernel_initializer", dyn.initializer_for(layer.activation), text))
+    patched = set_layer_keywords(source, [(dyn.layer_call(ctx, layer), {
+        "kernel_initializer": dyn.initializer_for(layer.activation)}) for layer in zero_init])
     names = names_listed(layer.name for layer in zero_init)
     fix = make_fix("initializer", f"initialise the kernels of {names} randomly (Glorot/He)", "review", source,
                    patched, "random weights break the symmetry, so each unit gets its own gradient")

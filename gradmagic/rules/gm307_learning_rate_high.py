@@ -61,17 +61,25 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     rate = dyn.suggested_rate(rec, ratio, lower=True)
     learning_rate = rec.optimizer.get("learning_rate")
     per_layer = {layer: dyn.median(rec.series("update_ratio", layer)["mean"]) for layer in rec.layers}
+    fate = dyn.nonfinite_loss(rec)
+    ended_nonfinite = fate is not None and fate.stayed  # then the run has no finite "end" to speak of
     evidence = {
         "update_ratio": ratio, "healthy_ratio": dyn.HEALTHY_UPDATE_RATIO, "threshold": dyn.HIGH_UPDATE_RATIO,
         "learning_rate": learning_rate, "optimizer": rec.optimizer.get("class"), "suggested_learning_rate": rate,
-        "loss_initial": trend.initial if trend else None, "loss_start": trend.start if trend else None, "loss_end": trend.end if trend else None,
+        "loss_initial": trend.initial if trend else None, "loss_start": trend.start if trend else None,
+        "loss_end": fate.last_value if ended_nonfinite else trend.end if trend else None,
         "loss_highest": trend.highest if trend else None, "diverged": diverged, "layer_update_ratios": per_layer,
-        "killed_units": killed,
+        "killed_units": killed, "loss_nonfinite_step": fate.step if fate else None,
     }
     how = ("its first updates killed the ReLU units of " + names_listed(dyn.dead_layers(rec))
            if killed else "the loss diverged" if diverged else "the loss did not go down")
-    if trend is not None:
-        how += f" ({dyn.num(trend.initial)} at first, {dyn.num(trend.highest)} at worst, {dyn.num(trend.end)} at the end)"
+    if trend is not None and ended_nonfinite:
+        how += f" ({dyn.num(trend.initial)} at first, {dyn.num(trend.highest)} at its highest finite value); {fate.said()}"
+    elif trend is not None:
+        how += f" ({dyn.num(trend.initial)} at first, {dyn.num(trend.highest)} at worst, {dyn.num(trend.end)} at the end" \
+               + (f"; {fate.said()})" if fate else ")")
+    elif fate is not None:
+        how += f" ({fate.said()})"
     return [RULE.finding(
         f"the learning rate {dyn.num(learning_rate)} is too high: each step changes the weights by "
         f"{dyn.num(ratio)} of their size (healthy: about 1e-3), and {how}",

@@ -36,7 +36,7 @@ import numpy as np
 from gradmagic.fixes import make_fix
 from gradmagic.report.model import Finding, Fix
 from gradmagic.evidence.data_origin import separate_shuffles
-from gradmagic.fixes.data_edits import shared_permutation
+from gradmagic.fixes.data import shared_permutation
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules._preflight_common import heads
 from gradmagic.rules.base import Rule, RuleContext
@@ -71,8 +71,9 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     data = rec.series("loss")
     steps, mean = data["steps"], data["mean"]
     step = dyn.first_step_where(steps, np.isfinite(mean) & (mean <= trend.end * (1 + dyn.PLATEAU_CHANGE))) or 1
+    first, last = _periods(trend)
     return [RULE.finding(
-        f"the loss did not go down: {dyn.num(trend.start)} in the first epoch, {dyn.num(trend.end)} in the last "
+        f"the loss did not go down: {dyn.num(trend.start)} {first}, {dyn.num(trend.end)} {last} "
         f"({_percent(trend.change)}) over {rec.steps} steps",
         line=ctx.fit.line,
         step=step,
@@ -136,9 +137,10 @@ def _at_prior(ctx: RuleContext, rec, trend, prior: float, shuffles: list) -> Fin
             fix = make_fix("one-permutation", f"shuffle {listed} with one permutation", "review", ctx.source.text,
                            patched, "the same order for inputs and labels keeps each row with its label")
             fixes = [fix] if fix else []
+    first, last = _periods(trend)
     return RULE.finding(
         f"the loss never got below the loss of guessing the label frequencies ({dyn.num(prior)}): "
-        f"{dyn.num(trend.start)} in the first epoch, {dyn.num(trend.end)} in the last, over {rec.steps} steps",
+        f"{dyn.num(trend.start)} {first}, {dyn.num(trend.end)} {last}, over {rec.steps} steps",
         line=shuffles[0].line if shuffles else ctx.fit.line,
         step=step,
         evidence={"loss_start": trend.start, "loss_end": trend.end, "change": trend.change,
@@ -149,6 +151,13 @@ def _at_prior(ctx: RuleContext, rec, trend, prior: float, shuffles: list) -> Fin
         "check that the labels belong to their inputs and can be predicted from them",
         fixes=fixes,
     )
+
+
+def _periods(trend) -> tuple[str, str]:
+    """What the trend's start and end levels average over, as the message says it."""
+    if trend.by_epoch:
+        return "in the first epoch", "in the last"
+    return "in the first quarter of the steps", "in the last quarter"
 
 
 def _percent(change: float) -> str:

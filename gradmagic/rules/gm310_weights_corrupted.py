@@ -34,9 +34,9 @@ from typing import Iterable
 import numpy as np
 
 from gradmagic.fixes import make_fix
+from gradmagic.fixes.data import insert_data_lines
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
-from gradmagic.rules._preflight_edits import insert_data_lines
 from gradmagic.rules._shared import layer_line
 from gradmagic.rules.base import Rule, RuleContext
 

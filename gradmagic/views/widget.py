@@ -335,18 +335,22 @@ class DiagnosisPanel(anywidget.AnyWidget):
     def send_points(self, fit: Any, points: dict[str, list], start: int,
                     findings: list[Finding] | None = None) -> None:
         """Live points while a fit runs, as a custom message with only what the frontend lacks:
-        ``{"kind": "training_points", "fit", "start", "steps", "loss", "grad_norm", "markers"}``;
-        the frontend keeps its first ``start`` points of that fit and appends these (``start``
-        0: these are all the points). The ``training`` state is left as it is; setting it (at
-        the end of a fit) replaces the live points."""
-        steps = points.get("steps") or []
+        ``{"kind": "training_points", "fit", "start", "steps", "loss", "grad_norm", "nonfinite",
+        "markers"}``; the frontend keeps its first ``start`` points of that fit and appends these
+        (``start`` 0: these are all the points). A NaN/Inf value travels as None, and its step in
+        ``nonfinite`` (``{"loss": [steps], "grad_norm": [steps]}``), which the charts mark while
+        the fit runs. The ``training`` state is left as it is; setting it (at the end of a fit)
+        replaces the live points."""
+        steps = [int(step) for step in points.get("steps") or []]
         start = max(0, min(start, len(steps)))
+        sent: dict[str, list] = {name: (points.get(name) or [])[start:len(steps)] for name in ("loss", "grad_norm")}
         self.send({
             "kind": "training_points",
             "fit": fit,
             "start": start,
-            "steps": [int(step) for step in steps[start:]],
-            "loss": _numbers((points.get("loss") or [])[start:len(steps)]),
-            "grad_norm": _numbers((points.get("grad_norm") or [])[start:len(steps)]),
+            "steps": steps[start:],
+            **{name: _numbers(values) for name, values in sent.items()},
+            "nonfinite": {name: [step for step, value in zip(steps[start:], values) if _nonfinite(value)]
+                          for name, values in sent.items()},
             "markers": training_payload(None, findings)["markers"],
         })

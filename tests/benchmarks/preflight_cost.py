@@ -25,7 +25,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from gradmagic.capture.live_fit import LiveFit  # noqa: E402
 from gradmagic.core.source import SourceUnit  # noqa: E402
+from gradmagic.evidence.compiled import describe_loss  # noqa: E402
 from gradmagic.evidence.batches import FitArguments, sample_fit_data  # noqa: E402
 from gradmagic.evidence.fit_evidence import FitEvidence  # noqa: E402
 from gradmagic.evidence.model_info import describe_model  # noqa: E402
@@ -65,10 +67,10 @@ def preflight_seconds(model: keras.Model, args: tuple, kwargs: dict) -> tuple[fl
     started = time.perf_counter()
     fit_args = FitArguments.bind(keras.Model.fit, model, args, kwargs)
     sample, _ = sample_fit_data(fit_args)
-    evidence = FitEvidence(index=0, line=None, method="fit", model=model, model_info=describe_model(model),
-                           data=sample, custom_train_step=False, compiled=True, loss_config=model.loss,
-                           fit_kwargs=fit_args.arguments)
-    result = run_preflight(evidence, SourceUnit("", "<benchmark>"))
+    live = LiveFit(model=model, loss=model.loss, arguments=fit_args.arguments, batch=sample)
+    evidence = FitEvidence(index=0, line=None, method="fit", model_identity=1, model_info=describe_model(model),
+                           data=sample.facts, custom_train_step=False, compiled=True, loss=describe_loss(model.loss))
+    result = run_preflight(evidence, SourceUnit("", "<benchmark>"), live)
     return time.perf_counter() - started, result.sampled
 
 

@@ -15,9 +15,10 @@ import time
 
 import numpy as np
 
-from gradmagic.evidence.history import BucketHistory
-from gradmagic.evidence.recorder import GLOBAL_QUANTITIES, LAYER_QUANTITIES, Recording, series_name
-from gradmagic.evidence.recorder_graph import HEAD, SLOT_COLUMNS, Slot, width
+from gradmagic.evidence.facts.history import BucketHistory
+from gradmagic.evidence.facts.recording import Recording, Slot, series_name
+from gradmagic.evidence.recorder import GLOBAL_QUANTITIES, LAYER_QUANTITIES
+from gradmagic.evidence.recorder_graph import HEAD, SLOT_COLUMNS, width
 
 LAYERS = 10
 BLOCK = 100

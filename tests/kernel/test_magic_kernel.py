@@ -5,63 +5,24 @@ requests carry ``metadata.cellId`` as JupyterLab sends it; iopub outputs are col
 """
 
 import json
-import os
 import re
 import sys
-from pathlib import Path
 
 import pytest
 from helpers import program
-from jupyter_client.manager import start_new_kernel
+from kernel_support import TIMEOUT, WIDGET_MIME, execute, running_kernel
 
 from gradmagic.magics import NO_FIT_NOTE
 from gradmagic.views.record import MIME_TYPE
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-TIMEOUT = 240
 
 
 @pytest.fixture(scope="module")
 def kc():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", TF_DETERMINISTIC_OPS="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=TIMEOUT, env=env, cwd=str(ROOT))
-    try:
-        reply, _ = execute(client, "%load_ext gradmagic\nimport numpy as np", cell_id=None)
-        assert reply["status"] == "ok", reply
+    with running_kernel("%load_ext gradmagic\nimport numpy as np", TF_DETERMINISTIC_OPS="1") as client:
         yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
-
-
-def execute(client, code, cell_id="abc"):
-    """Run ``code``; return the execute_reply content and the iopub outputs as (type, content)."""
-    msg = client.session.msg(
-        "execute_request",
-        {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False,
-         "stop_on_error": True},
-        metadata={"cellId": cell_id} if cell_id else {},
-    )
-    client.shell_channel.send(msg)
-    msg_id = msg["header"]["msg_id"]
-    outputs = []
-    while True:
-        message = client.get_iopub_msg(timeout=TIMEOUT)
-        if message["parent_header"].get("msg_id") != msg_id:
-            continue
-        kind = message["msg_type"]
-        if kind == "status" and message["content"]["execution_state"] == "idle":
-            break
-        if kind in ("stream", "display_data", "execute_result", "error", "comm_open", "comm_msg"):
-            outputs.append((kind, message["content"]))
-    while True:
-        reply = client.get_shell_msg(timeout=TIMEOUT)
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply["content"], outputs
 
 
 def value_of(client, expression):

@@ -6,20 +6,15 @@ by the panel; a cell whose ``fit`` never ran has the panel replaced by the one-l
 record carries the panel's payloads in its display metadata, for the full panel after a reload.
 """
 
-import os
-from pathlib import Path
 
 import pytest
-from jupyter_client.manager import start_new_kernel
+from kernel_support import WIDGET_MIME, execute, running_kernel
 
 from gradmagic.magics import NO_FIT_NOTE, writes_fit
 from gradmagic.views.record import MIME_TYPE
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-TIMEOUT = 240
 
 CELL = """%%gradcheck
 import numpy as np
@@ -36,47 +31,23 @@ history = model.fit(x, y, epochs=3, batch_size=16, verbose=1)
 
 @pytest.fixture(scope="module")
 def kc():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    manager, client = start_new_kernel(kernel_name="python3", startup_timeout=TIMEOUT, env=env, cwd=str(ROOT))
-    try:
-        reply, _ = run(client, "%load_ext gradmagic")
-        assert reply["status"] == "ok", reply
+    with running_kernel("%load_ext gradmagic") as client:
         yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def run(client, code, cell_id="cell"):
-    """Run ``code``; the execute_reply content and the iopub outputs as (kind, content), in order."""
-    msg = client.session.msg(
-        "execute_request",
-        {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False,
-         "stop_on_error": True},
-        metadata={"cellId": cell_id},
-    )
-    client.shell_channel.send(msg)
-    msg_id = msg["header"]["msg_id"]
+    """Run ``code``; the execute_reply content and the visible outputs as (kind, content), in order,
+    gradmagic's widget and record named as such."""
+    reply, messages = execute(client, code, cell_id)
     outputs = []
-    while True:
-        message = client.get_iopub_msg(timeout=TIMEOUT)
-        if message["parent_header"].get("msg_id") != msg_id:
-            continue
-        kind = message["msg_type"]
-        if kind == "status" and message["content"]["execution_state"] == "idle":
-            break
-        if kind in ("stream", "display_data", "update_display_data", "execute_result", "error"):
-            content = message["content"]
-            if kind == "display_data" and WIDGET_MIME in content["data"]:
-                kind = "widget"
-            elif kind == "display_data" and MIME_TYPE in content["data"]:
-                kind = "record"
+    for kind, content in messages:
+        if kind == "display_data" and WIDGET_MIME in content["data"]:
+            kind = "widget"
+        elif kind == "display_data" and MIME_TYPE in content["data"]:
+            kind = "record"
+        if kind not in ("comm_open", "comm_msg"):
             outputs.append((kind, content))
-    while True:
-        reply = client.get_shell_msg(timeout=TIMEOUT)
-        if reply["parent_header"].get("msg_id") == msg_id:
-            return reply["content"], outputs
+    return reply, outputs
 
 
 def test_writes_fit_reads_the_cell_text():

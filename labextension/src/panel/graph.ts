@@ -595,7 +595,7 @@ export class GraphView {
     for (const cluster of view.clusters) {
       const place = layout.clusters.get(cluster.key)!;
       const style = cluster.group.style || {};
-      append(viewport, s('g', { class: 'gm-cluster' },
+      append(viewport, s('g', { class: 'gm-cluster', 'data-id': cluster.id },
         s('rect', {
           x: place.x - place.width / 2, y: place.y - place.height / 2, width: place.width, height: place.height,
           rx: 6, fill: 'none', stroke: style.stroke || '#999', 'stroke-dasharray': '4 3'

@@ -20,6 +20,8 @@ export interface ILive {
   steps: number[];
   loss: (number | null)[];
   grad_norm: (number | null)[];
+  /** The steps whose loss / gradient norm was NaN/Inf, marked on the charts while the fit runs. */
+  nonfinite: { loss: number[]; grad_norm: number[] };
   markers: IMarker[];
 }
 
@@ -35,15 +37,24 @@ export function applyLivePoints(live: ILive | null, msg: unknown): ILive | null 
   }
   const fresh = !live || live.fit !== m.fit || !m.start;
   const base: ILive = fresh || !live
-    ? { fit: m.fit, steps: [], loss: [], grad_norm: [], markers: [] }
+    ? { fit: m.fit, steps: [], loss: [], grad_norm: [], nonfinite: { loss: [], grad_norm: [] }, markers: [] }
     : live;
   const start = fresh ? 0 : Math.min(m.start, base.steps.length);
+  const steps = base.steps.slice(0, start).concat(m.steps || []);
+  const kept = new Set(base.steps.slice(0, start));
+  const arrived = new Set(m.steps || []);
+  const marked = (old: number[], sent: number[] | undefined) =>
+    old.filter(step => kept.has(step)).concat((sent || []).filter(step => arrived.has(step)));
   return {
     fit: m.fit,
     markers: m.markers || [],
-    steps: base.steps.slice(0, start).concat(m.steps || []),
+    steps,
     loss: base.loss.slice(0, start).concat(m.loss || []),
-    grad_norm: base.grad_norm.slice(0, start).concat(m.grad_norm || [])
+    grad_norm: base.grad_norm.slice(0, start).concat(m.grad_norm || []),
+    nonfinite: {
+      loss: marked(base.nonfinite.loss, m.nonfinite?.loss),
+      grad_norm: marked(base.nonfinite.grad_norm, m.nonfinite?.grad_norm)
+    }
   };
 }
 
@@ -52,9 +63,12 @@ export function liveTraining(live: ILive | null): ITraining {
   if (!live || !live.steps.length) {
     return { loss: null, total: null, layers: {}, markers: [], epoch_ends: [], epochs: null };
   }
+  const line = (values: (number | null)[], nonfinite: number[]) => ({
+    steps: live.steps, values: values.slice(0, live.steps.length), nonfinite, first_nonfinite: nonfinite[0] ?? null
+  });
   return {
-    loss: { steps: live.steps, values: live.loss.slice(0, live.steps.length) },
-    total: { steps: live.steps, values: live.grad_norm.slice(0, live.steps.length) },
+    loss: line(live.loss, live.nonfinite.loss),
+    total: line(live.grad_norm, live.nonfinite.grad_norm),
     layers: {},
     markers: live.markers || [],
     epoch_ends: [],

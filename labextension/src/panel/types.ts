@@ -201,6 +201,8 @@ export interface ITrainingPoints {
   steps: number[];
   loss: (number | null)[];
   grad_norm: (number | null)[];
+  /** The steps among these points whose value was NaN/Inf (sent as null). */
+  nonfinite?: { loss?: number[]; grad_norm?: number[] };
   markers: IMarker[];
 }
 

@@ -148,7 +148,11 @@ test.describe('the diagnosis panel', () => {
   test('while a cell runs the header says running, never "no fit call ran"', async ({ page, tmpPath }) => {
     await openPanels(page, tmpPath, 'running.ipynb', [
       { id: 'live', source: 'live = DiagnosisPanel(cell=CellText(cell_id=None))\nlive.show(Report(source="x = 1\\n"), running=True)\nlive' },
-      { id: 'points', source: 'live.send_points(0, {"steps": [1, 2], "loss": [1.0, 0.5], "grad_norm": [0.3, 0.2]}, 0)' },
+      {
+        id: 'points',
+        source: 'live.send_points(0, {"steps": [1, 2, 3, 4], "loss": [1.0, 0.5, float("nan"), float("nan")], ' +
+          '"grad_norm": [0.3, 0.2, 0.4, float("nan")]}, 0)'
+      },
       { id: 'done', source: 'with open("healthy_metrics.json") as saved:\n    live.show(Report.from_json(saved.read()))' }
     ], false);
     await page.notebook.runCell(0);
@@ -161,6 +165,13 @@ test.describe('the diagnosis panel', () => {
     await expect(header).toContainText('fit #1: training');
     await expect(header).not.toContainText('no fit call ran');
     await header.screenshot({ path: screenshotPath('panel-header-running.png') });
+    // NaN steps are marked while the fit runs, not only after it
+    const panel = (await outputOf(page, 'live')).locator('.gm-panel');
+    await panel.getByRole('tab', { name: 'Training' }).click();
+    const loss = panel.locator('.gm-chart').first();
+    await expect(loss.locator('.gm-nonfinite')).toHaveCount(1);
+    await expect(loss.locator('.gm-nonfinite-note')).toContainText('the loss was NaN/Inf from step 3 (2 step(s) marked');
+    await expect(panel.locator('.gm-chart').nth(1).locator('.gm-nonfinite-note')).toContainText('from step 4');
     await page.notebook.runCell(3);
     await expect(header).toContainText('fit #1 · line 14: completed');
     await expect(header).not.toContainText('running…');

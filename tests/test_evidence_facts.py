@@ -1,0 +1,119 @@
+"""The evidence the rules read is plain data: its types, and the rules, import no TensorFlow (issue 11)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import typing
+from pathlib import Path
+
+import gradmagic
+
+PACKAGE = Path(gradmagic.__file__).parent
+
+
+def _modules(folder: str) -> list[str]:
+    return sorted(f"gradmagic.{folder.replace('/', '.')}.{path.stem}" for path in (PACKAGE / folder).glob("*.py")
+                  if path.stem != "__init__")
+
+
+def _heavy_after_importing(modules: list[str]) -> list[str]:
+    """In a fresh interpreter: import ``modules``, return which of tensorflow/keras got imported."""
+    code = ("import importlib, json, sys\n"
+            f"for name in {modules!r}:\n"
+            "    importlib.import_module(name)\n"
+            "print(json.dumps([m for m in ('tensorflow', 'keras') if m in sys.modules]))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_facts_modules_exist():
+    assert {"data", "model", "preflight", "probe", "recording", "history"} <= {
+        name.rsplit(".", 1)[1] for name in _modules("evidence/facts")}
+
+
+def test_fit_evidence_and_facts_import_no_tensorflow():
+    modules = ["gradmagic.evidence.fit_evidence", *_modules("evidence/facts")]
+    assert _heavy_after_importing(modules) == []
+
+
+def test_rules_import_no_tensorflow():
+    modules = _modules("rules")
+    if not _heavy_after_importing(modules):
+        return
+    offenders = [name for name in modules if _heavy_after_importing([name])]
+    assert not offenders, f"rule modules that import TensorFlow or Keras: {offenders}"
+
+
+def test_fit_evidence_types_what_it_measured():
+    from gradmagic.evidence.facts.preflight import Preflight
+    from gradmagic.evidence.facts.probe import ProbeResult
+    from gradmagic.evidence.facts.recording import Recording
+    from gradmagic.evidence.fit_evidence import FitEvidence
+
+    hints = typing.get_type_hints(FitEvidence)
+    assert hints["probe"] == ProbeResult | None
+    assert hints["preflight"] == Preflight | None
+    assert hints["recording"] == Recording | None
+
+
+def _live_objects(value, path: str = "evidence", seen: set[int] | None = None) -> list[str]:
+    """Paths under ``value`` that hold a TensorFlow or Keras object."""
+    import dataclasses
+
+    import numpy as np
+
+    seen = set() if seen is None else seen
+    if id(value) in seen or value is None or isinstance(value, (str, bytes, int, float, bool, np.generic)):
+        return []
+    seen.add(id(value))
+    module = type(value).__module__ or ""
+    if module.split(".")[0] in ("tensorflow", "keras", "tf_keras"):
+        return [f"{path}: {type(value).__module__}.{type(value).__name__}"]
+    if isinstance(value, np.ndarray):
+        return [f"{path}: ndarray of objects"] if value.dtype == object else []
+    if dataclasses.is_dataclass(value):
+        items = ((f"{path}.{f.name}", getattr(value, f.name)) for f in dataclasses.fields(value))
+    elif isinstance(value, dict):
+        items = ((f"{path}[{key!r}]", item) for key, item in value.items())
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = ((f"{path}[{index}]", item) for index, item in enumerate(value))
+    elif hasattr(value, "__dict__"):  # BucketHistory and other plain holders
+        items = ((f"{path}.{name}", item) for name, item in vars(value).items())
+    else:
+        return [f"{path}: {module}.{type(value).__name__}"]
+    return [found for sub_path, item in items for found in _live_objects(item, sub_path, seen)]
+
+
+def test_the_evidence_of_real_fits_holds_no_live_object():
+    import builtins
+
+    import keras
+
+    from gradmagic.pipeline.session import check
+
+    source = """import numpy as np, tensorflow as tf, keras
+keras.utils.set_random_seed(0)
+x = np.random.rand(32, 4).astype("float32"); y = np.random.randint(0, 3, size=(32,))
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                          keras.layers.Dense(3, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+model.fit(((x[i:i + 8], y[i:i + 8]) for i in range(0, 32, 8)), epochs=1, verbose=0)
+model.fit(tf.data.Dataset.from_tensor_slices((x, {"a": y})).map(lambda a, b: (a, b["a"])).batch(8), epochs=1,
+          verbose=0)
+"""
+    filename = "/tmp/gradmagic_plain_evidence.py"
+    keras.backend.clear_session()
+    session = check(source, filename)
+    namespace = {"__name__": "__main__", "__file__": filename, "__builtins__": builtins}
+    with session as report:
+        exec(compile(source, filename, "exec"), namespace)
+    assert len(session.evidence) == 3, report.notices
+    assert [fit.data.kind for fit in session.evidence] == ["arrays", "generator", "dataset"]
+    assert all(fit.preflight is not None and fit.recording is not None for fit in session.evidence), report.notices
+    assert all(fit.data.y is not None and len(fit.data.y) == 8 for fit in session.evidence)
+    found = [item for fit in session.evidence for item in _live_objects(fit)]
+    assert not found, "live objects in the evidence:\n" + "\n".join(found)
