@@ -50,6 +50,7 @@ class Finding:
     notes: list[str] = field(default_factory=list)
     step: int | None = None
     span: list[int] | None = None  # [start, end) columns of the offending text on ``line``
+    label: str | None = None  # a few words under the carets (rustc's label): what that text does wrong
     caused_by: int | None = None  # index in ``Report.findings`` of the finding this one follows from
 
     @classmethod

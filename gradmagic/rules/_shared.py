@@ -22,7 +22,18 @@ OP_SPELLING = {
 
 
 def op_spelling(op_type: str) -> str:
-    return OP_SPELLING.get(op_type, f"`{op_type}`")
+    """How an op reads in a message, inline code included: `tf.argmax`, a `>` comparison, `OpType`."""
+    spelled = OP_SPELLING.get(op_type, op_type)
+    return spelled if "`" in spelled else f"`{spelled}`"
+
+
+def code_span(text: str) -> str:
+    """``text`` as inline code in a message: fenced with one backtick more than its longest run of
+    backticks (Keras's messages quote names in backticks), so the views show it whole."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def raised_errors(ctx) -> list[tuple[str, str, int | None]]:

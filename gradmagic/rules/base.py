@@ -33,7 +33,8 @@ class Rule:
     def finding(self, message: str, *, line: int | None = None, layer: str | None = None,
                 evidence: dict | None = None, fixes: list[Fix] | None = None, help: str | None = None,
                 notes: list[str] | None = None, severity: Severity | None = None,
-                step: int | None = None, span: list[int] | None = None) -> Finding:
+                step: int | None = None, span: list[int] | None = None,
+                label: str | None = None) -> Finding:
         return Finding(
             code=self.code,
             name=self.name,
@@ -47,4 +48,5 @@ class Rule:
             notes=notes or [],
             step=step,
             span=span,
+            label=label,
         )

@@ -33,15 +33,14 @@ from __future__ import annotations
 from typing import Iterable
 
 from gradmagic.evidence.facts.compiled import LossEntry
-from gradmagic.fixes import make_fix
 from gradmagic.fixes import cst as cst_edit
-from gradmagic.fixes import surrogates
+from gradmagic.fixes import make_fix, surrogates
 from gradmagic.fixes.losses import metric_to_loss, set_compile_loss
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import (
+    compile_loss_line,
     layer_for_scope,
     op_spelling,
-    compile_loss_line,
     span_of,
     suggested_loss,
     written_spelling,
@@ -89,6 +88,8 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
             help=_help(cut.op_type, in_loss=layer is None),
             fixes=fixes,
             span=span_of(ctx.source.line_text(cut.line), OP_CALL_NAMES.get(cut.op_type, ())),
+            label=(f"returns `{cut.output_dtype}`: no gradient flows back through it"
+                   if cut.reason == "integer-output" else "no gradient flows back through this"),
         )
 
 
@@ -107,7 +108,7 @@ def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) 
     in_layer = layer is not None or _in_layer_call(ctx, line)
     if op_type in STRAIGHT_THROUGH and line is not None and in_layer:
         patched = surrogates.straight_through_at(source, line, STRAIGHT_THROUGH[op_type])
-        fixes.append(make_fix("straight-through", f"keep `{op_spelling(op_type)}` forward, pass the gradient "
+        fixes.append(make_fix("straight-through", f"keep {op_spelling(op_type)} forward, pass the gradient "
                               f"straight through on line {line}", "review", source, patched,
                               "the straight-through estimator: same values forward, identity gradient backward"))
     if op_type == "ArgMax" and line is not None and layer is not None:
@@ -117,7 +118,7 @@ def _fixes(ctx: RuleContext, op_type: str, line: int | None, layer: str | None) 
                               "a differentiable surrogate: close to the argmax when one score dominates"))
     if op_type in UNWRAPPABLE and line is not None:
         patched = cst_edit.unwrap_call_at(source, line, UNWRAPPABLE[op_type])
-        fixes.append(make_fix("unwrap-op", f"remove `{op_spelling(op_type)}` on line {line}", "review",
+        fixes.append(make_fix("unwrap-op", f"remove {op_spelling(op_type)} on line {line}", "review",
                               source, patched, "lets the gradient flow through this expression"))
     if layer is None and not ctx.fit.custom_train_step:
         loss_code = suggested_loss(ctx.fit)

@@ -53,7 +53,12 @@ from gradmagic.fixes.numpy_ops import (
     unwrap_numpy_function,
 )
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import layer_for_scope, op_spelling, raised_errors
+from gradmagic.rules._shared import (
+    OP_SPELLING,
+    code_span,
+    layer_for_scope,
+    raised_errors,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
 GRAPH_ERRORS = (
@@ -134,7 +139,8 @@ def _failure_finding(ctx: RuleContext, failure: _Failure) -> Finding:
     notes = [GRAPH_NOTE, f"tracing the step raises `{failure.type}: {failure.message}`"
              + (f"; the `fit` on line {ctx.fit.line} failed with it" if failed and ctx.fit.line else "")]
     return RULE.finding(message, line=line, layer=_layer_of(ctx, owner, function), evidence=evidence,
-                        notes=notes, help=help_text, fixes=_graph_failure_fixes(ctx, line))
+                        notes=notes, help=help_text, fixes=_graph_failure_fixes(ctx, line),
+                        label="needs a concrete value; in the traced step the tensor is symbolic")
 
 
 def _graph_failure_fixes(ctx: RuleContext, line: int | None) -> list[Fix]:
@@ -205,7 +211,7 @@ def _enclosing_function(tree: ast.Module | None, line: int | None) -> tuple[str 
 def _cut_finding(ctx: RuleContext, cut) -> Finding:
     fit = ctx.fit
     probe = fit.probe
-    api = LEAVING_OPS.get(cut.op_type, op_spelling(cut.op_type))
+    api = LEAVING_OPS.get(cut.op_type, OP_SPELLING.get(cut.op_type, cut.op_type))
     recorded = next((c for c in probe.left_tensorflow if c.line == cut.line), None)
     missing, total = len(probe.paths_in_state("none")), len(probe.gradients)
     layer = layer_for_scope(fit, cut.layer_scope)
@@ -249,7 +255,7 @@ def _unknown_shape_finding(ctx: RuleContext, call) -> Finding:
         f"`tf.{call.api}` returns a tensor of unknown shape and no gradient; Keras cannot use it in "
         f"{'the loss' if evidence['where'] == 'loss' else 'training'}",
         line=call.line, layer=_layer_of(ctx, owner, function), evidence=evidence,
-        notes=[f"tracing the step raised `{error.type}: {error.message}`",
+        notes=[f"tracing the step raised {code_span(f'{error.type}: {error.message}')}",
                f"`tf.{call.api}` runs Python code: TensorFlow knows neither its output shape nor its gradient"],
         help="write the computation with `keras.ops` or `tf` ops so that TensorFlow can differentiate it",
         fixes=[fix for fix in [_unwrap_fix(ctx, call.line)] if fix],

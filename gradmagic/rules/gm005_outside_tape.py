@@ -108,6 +108,7 @@ def _finding(ctx: RuleContext, item: OutsideTape, block: tuple[int, int] | None,
         severity=severity,
         help=help_text,
         fixes=[fix] if fix else [],
+        label="runs before the tape starts recording",
     )
 
 

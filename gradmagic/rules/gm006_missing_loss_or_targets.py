@@ -49,7 +49,14 @@ from gradmagic.fixes import make_fix
 from gradmagic.fixes.datasets import split_labels, with_labels, yield_tuple
 from gradmagic.fixes.losses import set_compile_loss
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import output_layer, output_units, raised_errors, suggested_loss, target_kind
+from gradmagic.rules._shared import (
+    code_span,
+    output_layer,
+    output_units,
+    raised_errors,
+    suggested_loss,
+    target_kind,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
 NO_LOSS = "No loss to compute"
@@ -89,7 +96,7 @@ def _raised_note(ctx: RuleContext, errors: list[tuple[str, str]]) -> list[str]:
     type_name, message = errors[-1]
     message = message if len(message) <= 160 else message[:157] + "..."
     where = f" at the `fit` on line {ctx.fit.line}" if ctx.fit.exception is not None and ctx.fit.line else ""
-    return [f"Keras raised `{type_name}: {message}`{where}"]
+    return [f"Keras raised {code_span(f'{type_name}: {message}')}{where}"]
 
 
 # -- no loss in compile() ------------------------------------------------------------------

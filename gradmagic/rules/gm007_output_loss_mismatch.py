@@ -101,6 +101,7 @@ def _key_findings(ctx: RuleContext, kind: str, unknown: list[str], missing: list
             help=f'rename `"{bad}"` to `"{good}"`',
             fixes=_rename_fix(ctx, keys, bad, good, kind),
             span=_span(ctx, key_lines.get(bad), bad),
+            label=f"no output is named `{bad}`",
         )
         return
     for bad in unknown:
@@ -111,6 +112,7 @@ def _key_findings(ctx: RuleContext, kind: str, unknown: list[str], missing: list
             evidence=evidence,
             help=f"use the output keys {outputs} in the {what}",
             span=_span(ctx, key_lines.get(bad), bad),
+            label=f"no output is named `{bad}`",
         )
     if kind == "target":
         for good in missing:

@@ -90,6 +90,7 @@ def _untracked_finding(ctx: RuleContext, untracked: UntrackedVariable, tracked: 
         help=f"create it with `self.add_weight(...)` in `{class_name}`",
         fixes=_add_weight_fix(ctx, line, untracked),
         span=span_of(ctx.source.line_text(line), ("Variable",)),
+        label="Keras does not track this variable",
     )
 
 
@@ -137,6 +138,7 @@ def _integer_finding(ctx: RuleContext, variable: VariableInfo, tracked: int) -> 
         help='give it a floating dtype (`dtype="float32"`), or `trainable=False` if it is a counter',
         fixes=_dtype_fix(ctx, line),
         span=span_of(ctx.source.line_text(line), ("add_weight",)),
+        label=f"`{variable.dtype}`: integers carry no gradient",
     )
 
 
@@ -190,6 +192,7 @@ def _unreachable_findings(ctx: RuleContext, skip: set[str], tracked: int) -> Ite
             evidence={"variables": owned, "trainable_variables": tracked},
             help=f"use the output of {named} in what `call` returns, or remove the layer",
             span=span_of(ctx.source.line_text(line), (attribute,)) if attribute and line else None,
+            label="its output is not used" if attribute and line else None,
         )
 
 

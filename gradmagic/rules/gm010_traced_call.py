@@ -83,6 +83,8 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
             help="remove `@tf.function` from `call`; `fit` already runs the training step as a graph",
             fixes=_fixes(ctx, line),
             span=_decorator_span(ctx.source.line_text(line)),
+            label=("its trace keeps the weights' initial values" if traced.blind_traces
+                   else "no gradient reaches the weights through this"),
         )
 
 

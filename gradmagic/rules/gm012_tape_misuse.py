@@ -65,7 +65,7 @@ from gradmagic.fixes.tape import (
     watch_accessed_variables,
 )
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import own_nodes, raised_errors
+from gradmagic.rules._shared import code_span, own_nodes, raised_errors
 from gradmagic.rules.base import Rule, RuleContext
 
 GRADIENT_METHODS = ("gradient", "jacobian", "batch_jacobian")
@@ -302,7 +302,7 @@ def _failure_finding(ctx: RuleContext, tree: ast.Module, failure: _Failure) -> F
         if other is not None:  # the second call meant another tape: that is the cause
             return _other_tape_finding(ctx, call, tape, other, tapes, function, failure)
     evidence = {"exception_type": failure.type, "exception_message": failure.message}
-    notes = [f"`fit` traces the step, and the trace raised `{failure.type}: {failure.message}`"]
+    notes = [f"`fit` traces the step, and the trace raised {code_span(f'{failure.type}: {failure.message}')}"]
     fixes: list[Fix] = []
     if tape is not None:
         uses = [c.lineno for c, n in _gradient_calls(function) if n == tape.name]

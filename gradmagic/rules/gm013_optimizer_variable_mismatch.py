@@ -48,7 +48,7 @@ from collections.abc import Iterable
 from gradmagic.fixes import make_fix
 from gradmagic.fixes.optimizers import apply_other_optimizer, own_optimizer
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._shared import raised_errors
+from gradmagic.rules._shared import code_span, raised_errors
 from gradmagic.rules.base import Rule, RuleContext
 
 #: what Keras 3 raises when an optimizer meets variables it was not built for (older Keras: KeyError)
@@ -72,7 +72,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     if variable:
         evidence["unknown_variable"] = variable
     optimizer = ctx.fit.optimizer
-    notes = [f"Keras raised `{type_name}: {_short(message)}`"]
+    notes = [f"Keras raised {code_span(f'{type_name}: {_short(message)}')}"]
     apply_call = _apply_call_at(tree, line) if tree is not None and line is not None else None
     if apply_call is not None:
         yield _train_step_finding(ctx, tree, apply_call, evidence, notes)

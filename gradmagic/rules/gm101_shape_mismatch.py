@@ -44,6 +44,7 @@ from gradmagic.rules._preflight_common import (
     reaches_targets,
     shapes_disagree,
 )
+from gradmagic.rules._shared import code_span
 from gradmagic.rules.base import Rule, RuleContext
 
 
@@ -75,7 +76,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         notes = [f"`{loss_spelling(head)}` compares targets and outputs element by element"]
         exception = ctx.fit.exception
         if exception is not None and "shape" in exception.message:
-            notes.append(f"Keras raised `{exception.type}: {exception.message.splitlines()[0][:160]}`")
+            notes.append(f"Keras raised {code_span(f'{exception.type}: {exception.message.splitlines()[0][:160]}')}")
         elif head.loss.family == "regression":
             notes.append("Keras does not raise here: the loss broadcasts one output against every target column")
         yield RULE.finding(

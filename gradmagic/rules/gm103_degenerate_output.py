@@ -37,7 +37,15 @@ from typing import Iterable
 from gradmagic.evidence.facts.preflight import OutputCheck
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
-    Editor, head_label, heads, loss_spelling, num, ranked, shapes_disagree, sigmoid_bce_fix, softmax_units_fix,
+    Editor,
+    head_label,
+    heads,
+    loss_spelling,
+    num,
+    ranked,
+    shapes_disagree,
+    sigmoid_bce_fix,
+    softmax_units_fix,
 )
 from gradmagic.rules.base import Rule, RuleContext
 

@@ -44,7 +44,15 @@ from typing import Iterable
 from gradmagic.evidence.facts.preflight import OutputCheck
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
-    PROBABILISTIC, Editor, head_label, heads, loss_spelling, num, ranked, shapes_disagree, sigmoid_bce_fix,
+    PROBABILISTIC,
+    Editor,
+    head_label,
+    heads,
+    loss_spelling,
+    num,
+    ranked,
+    shapes_disagree,
+    sigmoid_bce_fix,
 )
 from gradmagic.rules.base import Rule, RuleContext
 

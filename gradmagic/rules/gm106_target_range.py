@@ -38,9 +38,19 @@ from gradmagic.fixes.data import insert_data_lines
 from gradmagic.fixes.metrics import replace_accuracy_metrics
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
-    ACTIVATION_RANGES, Editor, head_label, heads, loss_spelling, name_of, num, ranked, shapes_disagree, value_range,
+    ACTIVATION_RANGES,
+    Editor,
+    head_label,
+    heads,
+    loss_spelling,
+    name_of,
+    num,
+    ranked,
+    shapes_disagree,
+    value_range,
 )
 from gradmagic.rules.base import Rule, RuleContext
+
 
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     editor = Editor(ctx)

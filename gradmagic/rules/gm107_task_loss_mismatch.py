@@ -37,7 +37,14 @@ from gradmagic.fixes.losses import loss_code
 from gradmagic.fixes.metrics import ACCURACY, metrics_line, replace_accuracy_metrics
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
-    Editor, head_label, heads, loss_spelling, preflight_of, ranked, shapes_disagree, value_range,
+    Editor,
+    head_label,
+    heads,
+    loss_spelling,
+    preflight_of,
+    ranked,
+    shapes_disagree,
+    value_range,
 )
 from gradmagic.rules.base import Rule, RuleContext
 

@@ -39,7 +39,14 @@ from gradmagic.evidence.facts.preflight import ArrayStats, Preflight
 from gradmagic.fixes.data import insert_data_lines
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._preflight_common import (
-    Editor, guard_std_fix, is_standardisation, name_of, num, plain_name, preflight_of, ranked,
+    Editor,
+    guard_std_fix,
+    is_standardisation,
+    name_of,
+    num,
+    plain_name,
+    preflight_of,
+    ranked,
 )
 from gradmagic.rules.base import Rule, RuleContext
 
@@ -95,6 +102,7 @@ def _finding(editor: Editor, preflight: Preflight, stats: ArrayStats) -> Finding
         notes=notes,
         help=f"drop or impute the rows with NaN/Inf in `{name}` before `fit`",
         fixes=_fixes(editor, preflight, stats),
+        label=f"`{name}` holds {stats.nonfinite:,} NaN/Inf value(s) from here" if stats.line else None,
     )
 
 

@@ -38,7 +38,14 @@ from gradmagic.evidence.facts.preflight import ArrayStats, Preflight
 from gradmagic.fixes.data import feature_axes, insert_data_lines, standardise_after
 from gradmagic.fixes.layers import insert_layer
 from gradmagic.report.model import Finding, Fix
-from gradmagic.rules._preflight_common import Editor, name_of, num, plain_name, preflight_of, ranked
+from gradmagic.rules._preflight_common import (
+    Editor,
+    name_of,
+    num,
+    plain_name,
+    preflight_of,
+    ranked,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
 SCALE_LIMIT = 20.0

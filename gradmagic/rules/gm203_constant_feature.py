@@ -34,7 +34,13 @@ from typing import Iterable
 from gradmagic.evidence.facts.preflight import ArrayStats
 from gradmagic.report.model import Finding
 from gradmagic.rules._preflight_common import (
-    Editor, guard_std_fix, is_standardisation, name_of, num, preflight_of, ranked,
+    Editor,
+    guard_std_fix,
+    is_standardisation,
+    name_of,
+    num,
+    preflight_of,
+    ranked,
 )
 from gradmagic.rules.base import Rule, RuleContext
 

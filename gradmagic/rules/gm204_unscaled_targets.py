@@ -38,7 +38,14 @@ from gradmagic.fixes.layers import insert_layer
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules._preflight_common import (
-    Editor, head_label, heads, name_of, num, plain_name, ranked, value_range,
+    Editor,
+    head_label,
+    heads,
+    name_of,
+    num,
+    plain_name,
+    ranked,
+    value_range,
 )
 from gradmagic.rules.base import Rule, RuleContext
 

@@ -106,6 +106,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
         notes=notes,
         help=_help(op, op_line, diverged),
         fixes=_fixes(ctx, rec, op, op_line, diverged),
+        label=f"makes the first {value} (step {first})" if by_op else None,
     )]
 
 

@@ -33,7 +33,12 @@ from gradmagic.fixes import make_fix, surrogates
 from gradmagic.fixes.layers import set_layer_keywords
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
-from gradmagic.rules._shared import layer_for_scope, layer_line, names_listed, written_spelling
+from gradmagic.rules._shared import (
+    layer_for_scope,
+    layer_line,
+    names_listed,
+    written_spelling,
+)
 from gradmagic.rules.base import Rule, RuleContext
 
 ALL_ZERO = 0.99

@@ -33,10 +33,10 @@ from typing import Iterable
 
 import numpy as np
 
-from gradmagic.fixes import make_fix
-from gradmagic.report.model import Finding, Fix
 from gradmagic.evidence.data_origin import separate_shuffles
+from gradmagic.fixes import make_fix
 from gradmagic.fixes.data import shared_permutation
+from gradmagic.report.model import Finding, Fix
 from gradmagic.rules import _dynamics as dyn
 from gradmagic.rules._preflight_common import heads
 from gradmagic.rules.base import Rule, RuleContext

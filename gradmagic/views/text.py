@@ -48,8 +48,9 @@ def _paint(text: str, style: str, color: bool) -> str:
 
 
 def code_frame(source_lines: list[str], line: int, color: bool = False, context: int = 1,
-               span: list[int] | None = None) -> list[str]:
-    """Numbered lines around ``line`` with carets under the offending text (``span``) or line."""
+               span: list[int] | None = None, label: str | None = None) -> list[str]:
+    """Numbered lines around ``line`` with carets under the offending text (``span``) or line,
+    followed by ``label``."""
     first = max(1, line - context)
     last = min(len(source_lines), line)
     width = len(str(last))
@@ -60,7 +61,7 @@ def code_frame(source_lines: list[str], line: int, color: bool = False, context:
         if number == line:
             stripped = text.lstrip()
             start, end = span if span else (len(text) - len(stripped), len(text))
-            caret = " " * start + "^" * max(1, end - start)
+            caret = " " * start + "^" * max(1, end - start) + (f" {label}" if label else "")
             out.append(f"{' ' * width} | {_paint(caret, 'error', color)}")
     return out
 
@@ -73,7 +74,8 @@ def render_finding(finding: Finding, source_lines: list[str], filename: str, col
         location += f" (layer `{finding.layer}`)"
     lines.append(f"  --> {location}")
     if finding.line and 1 <= finding.line <= len(source_lines):
-        lines.extend("  " + row for row in code_frame(source_lines, finding.line, color, span=finding.span))
+        lines.extend("  " + row for row in code_frame(source_lines, finding.line, color, span=finding.span,
+                                                         label=finding.label))
     for note in finding.notes:
         lines.append(f"   = note: {note}")
     fits = (finding.evidence or {}).get("fits")

@@ -108,6 +108,7 @@ def finding_card(finding: Finding, report: Report, cell: CellText, lines: list[s
         "notes": list(finding.notes),
         "help": finding.help,
         "frame": frame_rows(lines, finding.line),
+        "label": finding.label,
         "doc": report.docs.get(finding.code, ""),  # the report carries each code's documentation
         "caused_by": finding.caused_by,
         "fixes": [fix_card(fix, report, cell) for fix in report.fixes_to_show(finding)],  # each fix once

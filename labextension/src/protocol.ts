@@ -52,6 +52,8 @@ export interface IFinding {
   step?: number | null;
   /** [start, end) columns of the offending text on `line`. */
   span?: number[] | null;
+  /** A few words under the underlined text: what it does wrong. */
+  label?: string | null;
   /** Index in `IReport.findings` of the finding this one follows from. */
   caused_by?: number | null;
 }

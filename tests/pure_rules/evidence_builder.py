@@ -76,18 +76,23 @@ def fit_evidence(**overrides: Any) -> FitEvidence:
 def check(source: str, fit: FitEvidence, earlier: list[FitEvidence] | None = None) -> Report:
     """Every rule on ``fit``, written into a report as the pipeline writes it."""
     report = Report(source=source, filename=FILENAME)
-    exception = fit.exception
-    report.fits.append(FitRecord(index=fit.index, line=fit.line, status=fit.status,
-                                 exception_type=exception.type if exception else None,
-                                 exception_message=exception.message if exception else None,
-                                 model_name=fit.model_info.name, method=fit.method,
-                                 exception_line=exception.line if exception else None))
+    report.fits.extend(fit_record(each) for each in [*(earlier or []), fit])
     writer = ReportWriter(report, REPORT_POLICY)
     failed: list[str] = []
     for finding in run_rules(SourceUnit(source, FILENAME), fit, earlier or [], failed):
         writer.add(finding, fit=fit.index)
     assert not failed, f"a rule raised: {failed}"
     return report
+
+
+def fit_record(fit: FitEvidence) -> FitRecord:
+    """The report's entry for ``fit``, as the pipeline writes it."""
+    exception = fit.exception
+    return FitRecord(index=fit.index, line=fit.line, status=fit.status,
+                     exception_type=exception.type if exception else None,
+                     exception_message=exception.message if exception else None,
+                     model_name=fit.model_info.name, method=fit.method,
+                     exception_line=exception.line if exception else None)
 
 
 def render(report: Report) -> str:

@@ -141,6 +141,9 @@ export function findingCard(f: IFindingCard, findings: IFindingCard[], ctx: IFin
     const width = String(f.frame[f.frame.length - 1].n).length;
     append(card, h('pre', { class: 'gm-frame' }, f.frame.map(row => h('div', { class: row.hit ? 'gm-hit' : '' },
       h('span', { class: 'gm-lineno' }, String(row.n).padStart(width, ' ') + ' | '), row.text))));
+    if (f.label) {
+      append(card, h('div', { class: 'gm-note gm-frame-label' }, '^ ' + f.label));
+    }
   }
   const cause = typeof f.caused_by === 'number' && Number.isInteger(f.caused_by) ? findings[f.caused_by] : null; // findings.md: caused_by
   if (cause && !followed.length) {

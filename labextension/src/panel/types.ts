@@ -53,6 +53,8 @@ export interface IFindingCard {
   notes: string[];
   help: string | null;
   frame: IFrameRow[];
+  /** What the offending text does wrong, shown under the frame (`Finding.label`). */
+  label?: string | null;
   /** The rule's Markdown documentation, from the report's `docs`. */
   doc: string;
   caused_by: number | null;
