@@ -117,3 +117,31 @@ model.fit(tf.data.Dataset.from_tensor_slices((x, {"a": y})).map(lambda a, b: (a,
     assert all(fit.data.y is not None and len(fit.data.y) == 8 for fit in session.evidence)
     found = [item for fit in session.evidence for item in _live_objects(fit)]
     assert not found, "live objects in the evidence:\n" + "\n".join(found)
+
+
+def _dataclasses_under(cls: type, seen: set[type]) -> None:
+    """``cls`` and every dataclass its fields are typed with, transitively."""
+    import dataclasses
+
+    if cls in seen or not dataclasses.is_dataclass(cls):
+        return
+    seen.add(cls)
+    for hint in typing.get_type_hints(cls).values():
+        for part in _type_parts(hint):
+            _dataclasses_under(part, seen)
+
+
+def _type_parts(hint: object) -> list:
+    args = typing.get_args(hint)
+    return [hint, *(part for arg in args for part in _type_parts(arg))] if args else [hint]
+
+
+def test_no_field_of_the_evidence_is_typed_any():
+    from gradmagic.evidence.fit_evidence import FitEvidence
+
+    classes: set[type] = set()
+    _dataclasses_under(FitEvidence, classes)
+    assert len(classes) >= 15, sorted(c.__name__ for c in classes)  # the walk reaches the nested facts
+    loose = [f"{cls.__name__}.{name}" for cls in classes for name, hint in typing.get_type_hints(cls).items()
+             if any(part is typing.Any for part in _type_parts(hint))]
+    assert not loose, f"evidence fields typed Any: {loose}"

@@ -6,10 +6,10 @@ Filled in by ``evidence.preflight``; read by the GM1xx/GM2xx rules.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from gradmagic.evidence.facts.data import DataOrigin, IdInput
 from gradmagic.evidence.facts.model import LayerInfo
+from gradmagic.evidence.facts.plain import Plain
 
 
 @dataclass
@@ -98,7 +98,7 @@ class OutputCheck:
     observed_row_sums_one: bool | None = None
     observed_constant: bool | None = None
     loss_value: float | None = None  # the built-in loss on the first batch, before any step
-    broadcast: dict[str, Any] | None = None  # set when a custom loss silently broadcasts
+    broadcast: dict[str, Plain] | None = None  # set when a custom loss silently broadcasts
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from gradmagic.evidence.facts.history import BucketHistory
+from gradmagic.evidence.facts.plain import Plain
 
 DEFAULT_INTERVAL = 100
 
@@ -80,21 +81,21 @@ class Recording:
     slots: list[Slot]
     layers: list[str]
     history: BucketHistory
-    optimizer: dict[str, Any] = field(default_factory=dict)
+    optimizer: dict[str, Plain] = field(default_factory=dict)
     interval: int = DEFAULT_INTERVAL
     steps: int = 0
     epoch_ends: list[int] = field(default_factory=list)
     # Keras's epoch logs (loss, compiled metrics, val_*), one ``{"step", "values"}`` per epoch end
-    epoch_logs: list[dict[str, Any]] = field(default_factory=list)
+    epoch_logs: list[dict[str, Plain]] = field(default_factory=list)
     activations: list[ActivationSnapshot] = field(default_factory=list)
     nonfinite: dict[str, NonfiniteEvent] = field(default_factory=dict)
-    origin: dict[str, Any] | None = None
+    origin: dict[str, Plain] | None = None
     loss_known: bool = False
     # distinct losses descended in one step: 1 for ordinary training, 2 for a GAN's d_loss + g_loss
     # (the "loss" series is their sum, which is not expected to go down)
     loss_parts: int = 0
     # every optimizer that applied gradients: its settings and the layers it updated, in order
-    optimizers: list[dict[str, Any]] = field(default_factory=list)
+    optimizers: list[dict[str, Plain]] = field(default_factory=list)
     reads: int = 0
     dropped: int = 0
     active: bool = False
