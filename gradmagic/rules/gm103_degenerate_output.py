@@ -43,7 +43,6 @@ from gradmagic.rules._preflight_common import (
     loss_spelling,
     num,
     ranked,
-    shapes_disagree,
     sigmoid_bce_fix,
     softmax_units_fix,
 )
@@ -52,7 +51,7 @@ from gradmagic.rules.base import Rule, RuleContext
 
 def degenerate(head: OutputCheck) -> bool:
     """One unit under a softmax, or under a categorical cross-entropy."""
-    if head.units != 1 or shapes_disagree(head):
+    if head.units != 1:
         return False
     return head.activation == "softmax" or head.loss.family in ("categorical", "sparse")
 

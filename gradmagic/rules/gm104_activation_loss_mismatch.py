@@ -51,7 +51,6 @@ from gradmagic.rules._preflight_common import (
     loss_spelling,
     num,
     ranked,
-    shapes_disagree,
     sigmoid_bce_fix,
 )
 from gradmagic.rules.base import Rule, RuleContext
@@ -62,10 +61,10 @@ PROBABILITIES = ("softmax", "sigmoid")
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     editor = Editor(ctx)
     for head in heads(ctx):
-        if head.loss.family not in PROBABILISTIC or head.activation is None or shapes_disagree(head):
+        if head.loss.family not in PROBABILISTIC or head.activation is None:
             continue
         if head.units == 1 and head.activation == "softmax":
-            continue  # GM103
+            continue  # a softmax over one unit is always 1.0: GM103 says it
         finding = (_not_probabilities(editor, head) or _logits_twice(editor, head)
                    or _sigmoid_exclusive(editor, head) or _softmax_binary(editor, head))
         if finding is not None:

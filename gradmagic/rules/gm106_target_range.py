@@ -46,7 +46,6 @@ from gradmagic.rules._preflight_common import (
     name_of,
     num,
     ranked,
-    shapes_disagree,
     value_range,
 )
 from gradmagic.rules.base import Rule, RuleContext
@@ -56,7 +55,7 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     editor = Editor(ctx)
     for head in heads(ctx):
         targets = head.targets
-        if targets is None or targets.min is None or shapes_disagree(head):
+        if targets is None or targets.min is None:
             continue
         finding = _outside_unit_interval(editor, head) or _outside_activation(editor, head)
         if finding is not None:

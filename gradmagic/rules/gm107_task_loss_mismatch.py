@@ -43,7 +43,6 @@ from gradmagic.rules._preflight_common import (
     loss_spelling,
     preflight_of,
     ranked,
-    shapes_disagree,
     value_range,
 )
 from gradmagic.rules.base import Rule, RuleContext
@@ -52,7 +51,7 @@ from gradmagic.rules.base import Rule, RuleContext
 def detect(ctx: RuleContext) -> Iterable[Finding]:
     editor = Editor(ctx)
     for head in heads(ctx):
-        if head.loss.family != "regression" or shapes_disagree(head) or head.targets is None:
+        if head.loss.family != "regression" or head.targets is None:
             continue
         finding = _regression_on_classifier(editor, head)
         if finding is not None:

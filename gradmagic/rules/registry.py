@@ -115,11 +115,18 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
 }
 
 #: code -> ``(code, scope)`` of findings that say the same cause more precisely; a finding is dropped
-#: when one of them fired in the same fit (``"fit"``) or on the same line (``"line"``). A softmax over
+#: when one of them fired in the same fit (``"fit"``), on the same line (``"line"``) or for the same
+#: model output (``"output"``: ``evidence["output"]``). Targets and outputs whose shapes cannot be
+#: compared (GM101) make every other verdict on that head meaningless. A softmax over
 #: one unit (GM103) is also why the targets are out of range (GM106) and why every gradient is 0 (GM306).
 #: A superseded code must not be a cause in CONSEQUENCES of the code that supersedes it.
 SUPERSEDED_BY: dict[str, tuple[tuple[str, str], ...]] = {
-    "GM106": (("GM103", "line"),),
+    "GM103": (("GM101", "output"),),
+    "GM104": (("GM101", "output"),),
+    "GM106": (("GM103", "line"), ("GM101", "output")),
+    "GM107": (("GM101", "output"),),
+    # weights that turned NaN/Inf while the loss still looked finite: GM310 tells that story
+    "GM301": (("GM310", "fit"),),
     "GM306": (("GM103", "fit"),),
     # targets far from unit scale are why the gradient grows (and "clip it" would hide the cause)
     "GM302": (("GM204", "fit"),),
@@ -131,10 +138,18 @@ SUPERSEDED_BY: dict[str, tuple[tuple[str, str], ...]] = {
 def drop_superseded(findings: list[Finding]) -> list[Finding]:
     """``findings`` (of one fit) without those another of them says more precisely (``SUPERSEDED_BY``)."""
     def superseded(finding: Finding) -> bool:
-        return any(other.code == code and (scope == "fit" or other.line == finding.line)
+        return any(other.code == code and _same(scope, other, finding)
                    for code, scope in SUPERSEDED_BY.get(finding.code, ()) for other in findings)
 
     return [finding for finding in findings if not superseded(finding)]
+
+
+def _same(scope: str, a: Finding, b: Finding) -> bool:
+    if scope == "line":
+        return a.line == b.line
+    if scope == "output":
+        return (a.evidence or {}).get("output") == (b.evidence or {}).get("output")
+    return True  # "fit"
 
 
 #: codes reported per layer: one finding per fit lists every layer (``evidence["layers"]``).
