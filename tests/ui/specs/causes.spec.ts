@@ -8,7 +8,8 @@
  *   first card and its fix is offered once;
  * - Undo after Apply & re-run restores the cell's original text;
  * - the sidebar marks a diagnosis stale when its cell changed since the run,
- *   and unmarks it when the cell is changed back.
+ *   and unmarks it when the cell is changed back;
+ * - Keras's progress bar (`verbose=1`) prints whole below the panel, not split by it.
  * Screenshots: tests/ui/screenshots/causes-*.png.
  */
 import { expect, test } from '@jupyterlab/galata';
@@ -45,6 +46,17 @@ model = keras.Sequential([
 ])
 model.compile(optimizer=keras.optimizers.SGD(learning_rate=5.0), loss="binary_crossentropy")
 model.fit(x, y, epochs=5, batch_size=32, verbose=0)`;
+
+const PROGRESS_CELL = `%%gradcheck
+import numpy as np
+import keras
+keras.utils.set_random_seed(0)
+x = np.random.rand(256, 4).astype("float32")
+y = x.sum(axis=1, keepdims=True)
+print("data ready")
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+model.compile(optimizer="adam", loss="mse")
+model.fit(x, y, epochs=3, batch_size=16, verbose=1)`;
 
 const HEALTHY_CELL = `%%gradcheck
 import numpy as np
@@ -198,5 +210,30 @@ test.describe('the notebook around the panel', () => {
     await setCellSource(page, 'fit', original);
     await expect(entry).toHaveAttribute('data-stale', 'false');
     await expect(entry.locator('.jp-gradmagic-stale')).toHaveCount(0);
+  });
+
+  test('the progress bar prints whole below the panel', async ({ page, tmpPath }) => {
+    await runNotebook(page, tmpPath, 'progress.ipynb', { id: 'fit', source: PROGRESS_CELL }, false);
+    await expect.poll(() => recordOf(page, 'fit'), { timeout: 150000 }).not.toBeNull();
+    const output = await outputOf(page, 'fit');
+    const children = output.locator('.jp-OutputArea-child');
+    const outputs = await children.evaluateAll(nodes => nodes.map(node =>
+      ({ panel: !!node.querySelector('.gm-panel'), text: node.textContent || '' })));
+    const panelAt = outputs.findIndex(item => item.panel);
+    expect(panelAt).toBeGreaterThanOrEqual(0);
+    // nothing the cell printed is above the panel (TensorFlow's own start-up log may be)
+    for (const item of outputs.slice(0, panelAt)) {
+      expect(item.text).not.toContain('data ready');
+      expect(item.text).not.toContain('Epoch');
+    }
+    // below it, one stream: the cell's print, then every epoch's bar, whole and in order
+    const printed = outputs.slice(panelAt + 1).find(item => item.text.includes('data ready'));
+    expect(printed, 'the cell\'s output below the panel').toBeTruthy();
+    const text = printed!.text;
+    const epochs = ['Epoch 1/3', 'Epoch 2/3', 'Epoch 3/3'].map(epoch => text.indexOf(epoch));
+    expect(epochs.every(at => at > text.indexOf('data ready'))).toBe(true);
+    expect([...epochs].sort((a, b) => a - b)).toEqual(epochs);
+    expect((text.match(/16\/16/g) || []).length).toBe(3);  // each epoch's bar reached its end, once
+    await shoot(page, output, 'causes-progress-below-panel.png');
   });
 });
