@@ -210,3 +210,20 @@ def test_a_failing_scripts_traceback_is_the_one_python_prints_without_gradmagic(
     assert traceback_of(checked.stderr) == expected
     assert 'crash.py", line 7, in <module>' in expected and 'crash.py", line 4, in train' in expected
     assert "gradmagic" not in expected
+
+
+def _strict(text):
+    """JSON as a browser's ``JSON.parse`` reads it: a bare NaN/Infinity token is an error."""
+    def refuse(token):
+        raise ValueError(f"bare {token} in the report")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_the_json_of_a_run_whose_loss_went_nan_is_strict(tmp_path):
+    out = tmp_path / "report.json"
+    done = _run("check", str(program("broken/gm301_log_loss")), "--json", str(out))
+    text = out.read_text()
+    data = _strict(text)
+    assert "GM301" in {f["code"] for f in data["findings"]}, done.stdout
+    assert '"NaN"' in text or '"Infinity"' in text  # the non-finite values are there, as strings

@@ -175,6 +175,17 @@ def test_cell_without_fit_runs_normally_with_one_note(kc, tmp_path):
     assert value_of(kc, "answer") == "43"
 
 
+def test_the_magics_json_of_a_run_whose_loss_went_nan_is_strict(kc, tmp_path):
+    out = tmp_path / "nan.json"
+    cell = program("broken/gm301_log_loss").read_text()
+    reply, _ = execute(kc, f"%%gradcheck --quiet --json {out}\n" + cell, cell_id="nan-json")
+    assert reply["status"] == "ok", reply
+    text = out.read_text()
+    data = json.loads(text, parse_constant=lambda token: (_ for _ in ()).throw(ValueError(token)))
+    assert "GM301" in {f["code"] for f in data["findings"]}
+    assert '"NaN"' in text or '"Infinity"' in text
+
+
 def test_a_broken_gradmagic_still_runs_the_cell(kc):
     setup = "import gradmagic.magics as _gm\n_saved = _gm.check\n_gm.check = lambda *a, **k: 1 / 0"
     assert execute(kc, setup, cell_id=None)[0]["status"] == "ok"
