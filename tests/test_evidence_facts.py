@@ -145,3 +145,30 @@ def test_no_field_of_the_evidence_is_typed_any():
     loose = [f"{cls.__name__}.{name}" for cls in classes for name, hint in typing.get_type_hints(cls).items()
              if any(part is typing.Any for part in _type_parts(hint))]
     assert not loose, f"evidence fields typed Any: {loose}"
+
+
+def test_the_rules_read_sealed_evidence_and_a_later_fit_cannot_change_an_earlier_ones(tmp_path):
+    import dataclasses
+
+    import numpy as np
+    import pytest
+
+    import gradmagic
+
+    source = ("import keras, numpy as np\n"
+              "keras.utils.set_random_seed(0)\n"
+              "x = np.random.rand(32, 3).astype('float32'); y = x.sum(axis=1, keepdims=True)\n"
+              "model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation='relu'), keras.layers.Dense(1)])\n"
+              "model.compile(optimizer='adam', loss='mse')\n"
+              "model.fit(x, y, epochs=1, verbose=0)\n"
+              "model.fit(x, y, epochs=1, verbose=0)\n")
+    session = gradmagic.check(source, str(tmp_path / "two_fits.py"))
+    with session:
+        exec(compile(source, str(tmp_path / "two_fits.py"), "exec"), {"np": np})
+    first = session.evidence[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.status = "failed"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.model_info.layers[0].activation = "tanh"  # nested facts are sealed too
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.recording.steps = 0

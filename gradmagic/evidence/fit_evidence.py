@@ -10,17 +10,18 @@ from gradmagic.evidence.facts.model import EnclosingModel, ModelInfo
 from gradmagic.evidence.facts.preflight import Preflight
 from gradmagic.evidence.facts.probe import ProbeResult
 from gradmagic.evidence.facts.recording import Recording
+from gradmagic.evidence.facts.sealed import Sealed
 
 
 @dataclass
-class FitException:
+class FitException(Sealed):
     type: str
     message: str
     line: int | None
 
 
 @dataclass
-class FitEvidence:
+class FitEvidence(Sealed):
     """One ``fit`` (or ``train_on_batch``) call and what was measured around it, as plain data.
 
     No live Keras object is kept here: the pipeline holds those (``capture.live_fit.LiveFit``).

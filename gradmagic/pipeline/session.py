@@ -25,6 +25,7 @@ from gradmagic.capture.interception import creation_line, filtered_like_keras, u
 from gradmagic.capture.live_fit import LiveFit
 from gradmagic.evidence.batches import PROBE_ROWS, FitArguments, first_item_served, sample_fit_data
 from gradmagic.evidence.compiled import describe_loss, optimizer_state
+from gradmagic.evidence.facts.sealed import seal
 from gradmagic.evidence.fit_evidence import FitEvidence, FitException
 from gradmagic.evidence.model_info import describe_model, enclosing_models
 from gradmagic.evidence.preflight import run_preflight
@@ -307,6 +308,7 @@ class CheckSession:
                 exception_line=exception.line if exception else None,
             )
         )
+        seal(evidence)  # measured: from here on the rules read it, nothing changes it
         failed: list[str] = []
         try:
             for finding in run_rules(self.source, evidence, self.evidence[:-1], failed):

@@ -14,6 +14,7 @@ from gradmagic.core.source import SourceUnit
 from gradmagic.evidence.facts.compiled import LossEntry, LossSetup
 from gradmagic.evidence.facts.data import DataSample
 from gradmagic.evidence.facts.model import LayerInfo, ModelInfo, VariableInfo
+from gradmagic.evidence.facts.sealed import seal
 from gradmagic.evidence.fit_evidence import FitEvidence
 from gradmagic.report.model import FitRecord, Report
 from gradmagic.report.writer import ReportWriter
@@ -77,6 +78,8 @@ def check(source: str, fit: FitEvidence, earlier: list[FitEvidence] | None = Non
     """Every rule on ``fit``, written into a report as the pipeline writes it."""
     report = Report(source=source, filename=FILENAME)
     report.fits.extend(fit_record(each) for each in [*(earlier or []), fit])
+    for each in [*(earlier or []), fit]:
+        seal(each)  # as the pipeline hands it to the rules: read-only
     writer = ReportWriter(report, REPORT_POLICY)
     failed: list[str] = []
     for finding in run_rules(SourceUnit(source, FILENAME), fit, earlier or [], failed):

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradmagic.evidence.facts.sealed import Sealed
+
 
 @dataclass
-class DataSample:
+class DataSample(Sealed):
     """How ``fit`` got its data, and the targets of its first batch.
 
     The live batch (tensors, the element a generator yielded, the whole arrays) stays with the
@@ -33,7 +35,7 @@ class DataSample:
 
 
 @dataclass
-class DataOrigin:
+class DataOrigin(Sealed):
     """One data argument of ``fit`` and the source line that produced it."""
 
     argument: str  # "x", "y", "x[0]", "y['out']"
@@ -53,7 +55,7 @@ class DataOrigin:
 
 
 @dataclass
-class IdInput:
+class IdInput(Sealed):
     """One ``fit`` input read directly by a layer that takes integer ids, measured over the scanned rows."""
 
     argument: str  # "x", "x[0]", "x['ids']"

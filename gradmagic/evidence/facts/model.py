@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from gradmagic.evidence.facts.sealed import Sealed
+
 
 @dataclass
-class VariableInfo:
+class VariableInfo(Sealed):
     path: str
     layer: str | None
     dtype: str
@@ -16,7 +18,7 @@ class VariableInfo:
 
 
 @dataclass
-class LayerInfo:
+class LayerInfo(Sealed):
     name: str
     class_name: str
     trainable: bool
@@ -30,7 +32,7 @@ class LayerInfo:
 
 
 @dataclass
-class UntrackedVariable:
+class UntrackedVariable(Sealed):
     """A raw ``tf.Variable`` held in a layer attribute: Keras 3 neither tracks nor trains it."""
 
     layer: str
@@ -42,7 +44,7 @@ class UntrackedVariable:
 
 
 @dataclass
-class OutputHead:
+class OutputHead(Sealed):
     """One output of a functional model: its key (dict key or output name) and its layer."""
 
     key: str
@@ -50,7 +52,7 @@ class OutputHead:
 
 
 @dataclass
-class TracedCall:
+class TracedCall(Sealed):
     """A layer (or the model itself) whose class decorates ``call`` with ``tf.function``."""
 
     layer: str
@@ -63,7 +65,7 @@ class TracedCall:
 
 
 @dataclass
-class EnclosingModel:
+class EnclosingModel(Sealed):
     """Another live model that contains this model as a layer."""
 
     name: str
@@ -74,7 +76,7 @@ class EnclosingModel:
 
 
 @dataclass
-class ModelInfo:
+class ModelInfo(Sealed):
     name: str
     class_name: str
     layers: list[LayerInfo] = field(default_factory=list)

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from gradmagic.evidence.facts.data import DataOrigin, IdInput
 from gradmagic.evidence.facts.model import LayerInfo
 from gradmagic.evidence.facts.plain import Plain
+from gradmagic.evidence.facts.sealed import Sealed
 
 
 @dataclass
-class LossInfo:
+class LossInfo(Sealed):
     """The loss of one output as compiled."""
 
     spelled: str  # how it reads: "categorical_crossentropy", "CategoricalCrossentropy", "my_loss"
@@ -24,7 +25,7 @@ class LossInfo:
 
 
 @dataclass
-class ArrayStats:
+class ArrayStats(Sealed):
     """Numbers about one input or target array, over a bounded number of rows."""
 
     argument: str  # "x", "y", "x[0]", "y['label']"
@@ -72,7 +73,7 @@ class ArrayStats:
 
 
 @dataclass
-class OutputCheck:
+class OutputCheck(Sealed):
     """One output head: what produces it, what it is trained against, and with which loss."""
 
     index: int
@@ -102,7 +103,7 @@ class OutputCheck:
 
 
 @dataclass
-class Preflight:
+class Preflight(Sealed):
     """Everything the GM1xx/GM2xx detectors read for one ``fit`` call."""
 
     outputs: list[OutputCheck] = field(default_factory=list)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gradmagic.evidence.facts.sealed import Sealed
+
 
 @dataclass
-class GradientCut:
+class GradientCut(Sealed):
     op_type: str
     op_name: str
     line: int | None
@@ -17,7 +19,7 @@ class GradientCut:
 
 
 @dataclass
-class VariableGradient:
+class VariableGradient(Sealed):
     path: str
     state: str  # "none" | "zero" | "ok" | "traced" (connected, not run)
     norm: float | None = None
@@ -26,7 +28,7 @@ class VariableGradient:
 
 
 @dataclass
-class OutsideTape:
+class OutsideTape(Sealed):
     """An op on the path to a taped loss that the tape did not record."""
 
     op_type: str
@@ -40,7 +42,7 @@ class OutsideTape:
 
 
 @dataclass
-class LeftTensorFlow:
+class LeftTensorFlow(Sealed):
     """A ``tf.numpy_function``/``tf.py_function`` call made while the step was traced."""
 
     api: str  # "numpy_function" | "py_function"
@@ -49,7 +51,7 @@ class LeftTensorFlow:
 
 
 @dataclass
-class Broadcast:
+class Broadcast(Sealed):
     """An elementwise op in the step that pairs ``(N,)`` with ``(N, 1)`` into an ``(N, N)`` table."""
 
     op_type: str
@@ -59,14 +61,14 @@ class Broadcast:
 
 
 @dataclass
-class ProbeError:
+class ProbeError(Sealed):
     type: str
     message: str
     line: int | None
 
 
 @dataclass
-class ProbeResult:
+class ProbeResult(Sealed):
     mode: str  # "compile" | "train_step"
     gradients: list[VariableGradient] = field(default_factory=list)
     cuts: list[GradientCut] = field(default_factory=list)

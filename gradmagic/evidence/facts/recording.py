@@ -12,6 +12,7 @@ import numpy as np
 
 from gradmagic.evidence.facts.history import BucketHistory
 from gradmagic.evidence.facts.plain import Plain
+from gradmagic.evidence.facts.sealed import Sealed
 
 DEFAULT_INTERVAL = 100
 
@@ -20,7 +21,7 @@ SATURATING = {"sigmoid": 1.0 / (1.0 + np.exp(5.0)), "tanh": float(np.tanh(5.0))}
 
 
 @dataclass
-class LayerActivation:
+class LayerActivation(Sealed):
     """One layer's output on the probe batch."""
 
     layer: str
@@ -38,7 +39,7 @@ class LayerActivation:
 
 
 @dataclass
-class ActivationSnapshot:
+class ActivationSnapshot(Sealed):
     step: int
     epoch: int | None
     layers: list[LayerActivation] = field(default_factory=list)
@@ -51,7 +52,7 @@ class ActivationSnapshot:
 
 
 @dataclass
-class Slot:
+class Slot(Sealed):
     """One trainable variable as the recorder sees it."""
 
     path: str
@@ -63,7 +64,7 @@ class Slot:
 
 
 @dataclass
-class NonfiniteEvent:
+class NonfiniteEvent(Sealed):
     """The first step at which something turned NaN/Inf, and what."""
 
     step: int
@@ -75,7 +76,7 @@ class NonfiniteEvent:
 
 
 @dataclass
-class Recording:
+class Recording(Sealed):
     """What the recorder measured during one ``fit``; detectors read this."""
 
     slots: list[Slot]
