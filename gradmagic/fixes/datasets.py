@@ -92,3 +92,17 @@ def with_labels(source: str, line: int, method: str, labels: str) -> str | None:
         return cst.parse_expression(f"{cst_edit.code_of(node.func)}(({features}, {labels}){rest})")
 
     return cst_edit.rewrite_call(source, line, cst_edit.callee_is(method), pair)
+
+
+def yield_with_labels(source: str, line: int, labels: str) -> str | None:
+    """``yield features[index]`` -> ``yield features[index], labels[index]`` on ``line`` (the same index
+    picks the matching labels)."""
+
+    def pair(value: cst.BaseExpression) -> cst.BaseExpression | None:
+        if not isinstance(value, cst.Subscript):
+            return None
+        picked = cst.Subscript(value=cst.Name(labels), slice=value.slice)
+        comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        return cst.Tuple(elements=[cst.Element(value, comma=comma), cst.Element(picked)], lpar=[], rpar=[])
+
+    return _returned_value(source, line, pair)

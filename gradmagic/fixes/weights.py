@@ -28,7 +28,8 @@ def _last_name(call: cst.Call) -> str:
     return cst_edit.dotted_name(call.func).rsplit(".", 1)[-1]
 
 
-def _add_weight_code(call: cst.Call, shape: tuple[int, ...]) -> tuple[str | None, bool]:
+def _add_weight_code(call: cst.Call, shape: tuple[int, ...],
+                     keep_trainable: bool = True) -> tuple[str | None, bool]:
     """``self.add_weight(...)`` code equivalent to ``tf.Variable(call...)``, and whether it is one to one."""
     initial = cst_edit.keyword(call, "initial_value") or next((a for a in call.args if a.keyword is None), None)
     if initial is None:
@@ -52,18 +53,20 @@ def _add_weight_code(call: cst.Call, shape: tuple[int, ...]) -> tuple[str | None
     parts = [f"shape={shape_code}", f"initializer={initializer}"]
     for name in ("dtype", "trainable", "name"):
         argument = cst_edit.keyword(call, name)
-        if argument is not None:
+        if argument is not None and (keep_trainable or name != "trainable"):
             parts.append(f"{name}={cst_edit.code_of(argument.value)}")
     return f"self.add_weight({', '.join(parts)})", exact
 
 
-def variable_to_add_weight(source: str, line: int, shape: tuple[int, ...]) -> AddWeight | None:
+def variable_to_add_weight(source: str, line: int, shape: tuple[int, ...],
+                           keep_trainable: bool = True) -> AddWeight | None:
     """``tf.Variable(<initial>, ...)`` on ``line`` -> ``self.add_weight(shape=..., initializer=...)``
-    (``shape``: the variable's shape, used when the initial value does not spell it)."""
+    (``shape``: the variable's shape, used when the initial value does not spell it;
+    ``keep_trainable=False`` drops a ``trainable=False``)."""
     exact: list[bool] = []
 
     def rewrite(call: cst.Call) -> cst.BaseExpression | None:
-        code, one_to_one = _add_weight_code(call, shape)
+        code, one_to_one = _add_weight_code(call, shape, keep_trainable)
         exact.append(one_to_one)
         return cst.parse_expression(code) if code else None
 

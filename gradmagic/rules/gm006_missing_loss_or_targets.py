@@ -35,7 +35,9 @@ model.compile(optimizer="adam", loss="mse")
 activation and the targets it sampled; check that it is the one you mean.
 `safe` for yielding a tuple instead of a list (Keras reads `(x, y)` from a tuple only).
 `review` for splitting a dict: the key named like a label (`y`, `label(s)`, `target(s)`)
-becomes the targets. No fix is offered for `fit` without targets: only you know them.
+becomes the targets. `review` for `fit` without targets when one variable is named like labels
+(`y`, `labels`, `targets`, ...): it joins `from_tensor_slices(x)` as `(x, labels)`, or a generator's
+`yield x[rows]` as `yield x[rows], labels[rows]`; otherwise no fix: only you know the targets.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from typing import Iterable
 from gradmagic.evidence.data_origin import dataset_source, names_assigned_before
 from gradmagic.evidence.facts.compiled import LossSetup
 from gradmagic.fixes import make_fix
-from gradmagic.fixes.datasets import split_labels, with_labels, yield_tuple
+from gradmagic.fixes.datasets import split_labels, with_labels, yield_tuple, yield_with_labels
 from gradmagic.fixes.losses import set_compile_loss
 from gradmagic.report.model import Finding, Fix
 from gradmagic.rules._shared import (
@@ -216,6 +218,9 @@ def _no_targets(ctx: RuleContext, errors: list[tuple[str, str]]) -> Finding:
         line = made[0]
         fix = _with_labels_fix(ctx, *made)
         fixes = [fix] if fix else []
+    elif data.kind in ("generator", "pydataset") and line != fit.line:  # the yield/return of inputs only
+        fix = _yield_labels_fix(ctx, line)
+        fixes = [fix] if fix else []
     element = {"other": "inputs only", None: "inputs only"}.get(data.element_kind, data.element_kind)
     got = "inputs" if data.kind == "arrays" else f"a {data.kind} whose elements are {element}"
     evidence = {"source": data.kind, "element": data.element_kind, "has_targets": False, "loss": loss_name}
@@ -235,14 +240,30 @@ def _loss_name(loss: LossSetup) -> str:
     return entry.text if entry.text is not None else entry.function_name or entry.class_name
 
 
+def _labels_variable(ctx: RuleContext, line: int) -> str | None:
+    """The one variable written before ``line`` that is named like labels."""
+    candidates = [name for name in names_assigned_before(ctx.source.tree, line)
+                  if name.lower().rstrip("_") in LABEL_NAMES]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _yield_labels_fix(ctx: RuleContext, line: int) -> Fix | None:
+    """``yield features[index]`` -> ``yield features[index], labels[index]``."""
+    labels = _labels_variable(ctx, line)
+    if labels is None:
+        return None
+    source = ctx.source.text
+    patched = yield_with_labels(source, line, labels)
+    return make_fix("yield-with-labels", f"yield `{labels}` with the inputs on line {line}", "review",
+                    source, patched, "Keras reads `(x, y)` from each element; the same index picks the labels")
+
+
 def _with_labels_fix(ctx: RuleContext, line: int, call: ast.Call) -> Fix | None:
     """``from_tensor_slices(features)`` -> ``from_tensor_slices((features, labels))`` when one variable
     written before it is named like labels."""
-    candidates = [name for name in names_assigned_before(ctx.source.tree, line)
-                  if name.lower().rstrip("_") in LABEL_NAMES]
-    if len(candidates) != 1:
+    labels = _labels_variable(ctx, line)
+    if labels is None:
         return None
-    labels = candidates[0]
     source = ctx.source.text
     patched = with_labels(source, line, call.func.attr, labels)
     features = ast.unparse(call.args[0])

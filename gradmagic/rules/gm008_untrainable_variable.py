@@ -3,7 +3,8 @@
 ## What it does
 Looks for weights that the optimizer can never change:
 - a raw `tf.Variable` stored on a layer (`self.scale = tf.Variable(1.0)`): Keras 3 tracks
-  only variables made with `self.add_weight`, so it is not in `trainable_variables`;
+  only variables made with `self.add_weight`, so it is not in `trainable_variables` (one made with
+  `trainable=False` counts too when the model has no other weight to train);
 - a trainable variable with an integer dtype (`add_weight(..., dtype="int32")`): integers
   carry no gradient;
 - a variable whose layer is computed but whose value reaches neither the model's outputs
@@ -64,7 +65,8 @@ def detect(ctx: RuleContext) -> Iterable[Finding]:
     info = fit.model_info
     tracked = len(info.trainable_variables())
     for untracked in info.untracked:
-        if untracked.trainable and untracked.dtype.startswith(("float", "bfloat", "half")):
+        # a raw variable marked untrainable is state, unless it is all the model has to learn
+        if (untracked.trainable or tracked == 0) and untracked.dtype.startswith(("float", "bfloat", "half")):
             yield _untracked_finding(ctx, untracked, tracked)
     integers = [v for v in info.trainable_variables() if v.dtype.startswith(INTEGER_DTYPES)]
     for variable in integers:
@@ -115,7 +117,7 @@ def _add_weight_fix(ctx: RuleContext, line: int | None, untracked: UntrackedVari
     if line is None:
         return []
     source = ctx.source.text
-    rewritten = variable_to_add_weight(source, line, tuple(untracked.shape))
+    rewritten = variable_to_add_weight(source, line, tuple(untracked.shape), keep_trainable=untracked.trainable)
     if rewritten is None:
         return []
     fix = make_fix("use-add-weight", "create the weight with `self.add_weight(...)`",

@@ -1,6 +1,6 @@
 """Edits of what the data yields."""
 
-from gradmagic.fixes.datasets import split_labels, with_labels, yield_tuple
+from gradmagic.fixes.datasets import split_labels, with_labels, yield_tuple, yield_with_labels
 
 GENERATOR = """\
 def batches():
@@ -29,3 +29,9 @@ def test_a_dataset_is_built_with_its_labels():
     assert with_labels(source, 1, "from_tensor_slices", "labels") == \
         "ds = tf.data.Dataset.from_tensor_slices((features, labels)).batch(32)  # inputs only\n"
     assert with_labels(source, 1, "from_generator", "labels") is None
+
+
+def test_yielded_rows_get_the_labels_of_the_same_rows():
+    source = "def gen():\n    yield x[idx]  # inputs only\n"
+    assert yield_with_labels(source, 2, "y") == "def gen():\n    yield x[idx], y[idx]  # inputs only\n"
+    assert yield_with_labels("def gen():\n    yield x\n", 2, "y") is None

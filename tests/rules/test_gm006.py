@@ -77,3 +77,15 @@ def test_fit_without_targets():
     assert report.fits[0].exception_message == "None values not supported."
     assert found.fixes == []  # only the user knows the targets
     assert "model.fit(x, y" in found.help
+
+
+def test_generator_yields_inputs_only_gets_the_labels_of_the_same_rows():
+    run = check_program("broken/gm006_generator_yields_inputs_only")
+    found = only(run.report, "GM006")
+    assert (found.severity, found.line, found.layer) == ("error", 12, None)
+    assert found.evidence["source"] == "generator"
+    assert found.evidence["has_targets"] is False
+    fix = found.fixes[0]
+    assert fix.safety == "review"
+    assert "        yield features[rows], targets[rows]\n" in fix.patched_source
+    assert_fix_verified(run, "GM006")

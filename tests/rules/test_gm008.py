@@ -48,3 +48,14 @@ def test_layer_whose_output_is_thrown_away():
     assert finding.evidence == {"variables": ["classifier/dense_1/kernel", "classifier/dense_1/bias"],
                                 "trainable_variables": 6, "fits": [0]}
     assert finding.fixes == []
+
+
+def test_raw_variable_marked_untrainable_is_all_the_model_has_to_learn():
+    run = check_program("broken/gm008_raw_variable_marked_untrainable")
+    found = only(run.report, "GM008")
+    assert (found.severity, found.line, found.layer) == ("error", 13, "projection")
+    assert found.evidence["tracked_trainable_variables"] == 0
+    patched = found.fixes[0].patched_source
+    assert "self.kernel = self.add_weight(shape=(input_shape[-1], 1), initializer=" in patched
+    assert "trainable=False" not in patched
+    assert_fix_verified(run, "GM008")
